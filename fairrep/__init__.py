@@ -1,0 +1,13 @@
+"""fairrep: fair representations and rater perspectives for scikit-learn.
+
+Implements the two-stage strategy of Chien & Lee, "A Two-Stage Learning
+Strategy for Fair Speech Emotion Recognition": a fairness-constrained
+adversarial representation (:class:`FairRep`, stage 1) and a
+perspective-switchable classifier on top of it (:class:`FairPer`, stage 2),
+with the fairness metrics, multi-rater label tools, baselines and speech
+front end the study needs.
+"""
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["__version__"]

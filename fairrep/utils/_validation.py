@@ -1,0 +1,178 @@
+"""Input validation shared by every estimator and metric.
+
+Sensitive features enter fairrep one way only, through a keyword-only
+``sensitive_features`` argument, and are checked here, once.
+"""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["check_sensitive_features", "is_missing", "encode_groups"]
+
+
+def is_missing(values):
+    """Return a boolean mask of missing entries (``None``, ``NaN``, ``pd.NA``).
+
+    Parameters
+    ----------
+    values : array-like of shape (n_samples,)
+        Any 1-D values, numeric or not.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_samples,)
+    """
+    return np.asarray(pd.isna(pd.Series(np.asarray(values, dtype=object))), dtype=bool)
+
+
+def _to_1d_groups(sensitive_features, name):
+    """Flatten 1-D or multi-column sensitive features into one label per sample.
+
+    Several columns (e.g. sex and race) are combined into one intersectional
+    group per row, "a,b", as fairlearn does; a row with any missing column is
+    missing.
+    """
+    if isinstance(sensitive_features, pd.DataFrame):
+        frame = sensitive_features
+    elif isinstance(sensitive_features, pd.Series):
+        return np.asarray(sensitive_features.astype(object), dtype=object)
+    else:
+        array = np.asarray(sensitive_features, dtype=object)
+        if array.ndim == 0:
+            raise ValueError(
+                f"{name} must be array-like of shape (n_samples,) or "
+                f"(n_samples, n_features); got a scalar {sensitive_features!r}."
+            )
+        if array.ndim == 1:
+            return array
+        if array.ndim > 2:
+            raise ValueError(
+                f"{name} must be 1-D or 2-D; got an array with {array.ndim} dimensions."
+            )
+        if array.shape[1] == 1:
+            return array[:, 0]
+        frame = pd.DataFrame(array)
+    if frame.shape[1] == 1:
+        return np.asarray(frame.iloc[:, 0].astype(object), dtype=object)
+    missing = frame.isna().any(axis=1).to_numpy()
+    combined = frame.astype(str).agg(",".join, axis=1).to_numpy(dtype=object)
+    combined[missing] = None
+    return combined
+
+
+def check_sensitive_features(
+    sensitive_features,
+    n_samples=None,
+    *,
+    allow_missing=True,
+    min_groups=1,
+    name="sensitive_features",
+):
+    """Validate sensitive features and return one group label per sample.
+
+    Parameters
+    ----------
+    sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns)
+        Group membership. Several columns are combined into intersectional
+        groups labelled ``"a,b"``. ``None``, ``NaN`` and ``pd.NA`` mark a
+        sample whose group is unknown.
+    n_samples : int, default=None
+        Expected number of samples; a mismatch raises an error.
+    allow_missing : bool, default=True
+        Whether unknown groups are allowed. If False, any missing value raises.
+    min_groups : int, default=1
+        Minimum number of distinct groups among the known values. Methods that
+        measure a distance or a gap between groups need 2.
+    name : str, default="sensitive_features"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    groups : ndarray of object of shape (n_samples,)
+        One label per sample; missing entries are ``None``.
+    missing : ndarray of bool of shape (n_samples,)
+        True where the group is unknown.
+
+    Raises
+    ------
+    ValueError
+        If the shape does not match, the input is empty, missing values are
+        not allowed but present, or fewer than ``min_groups`` groups remain.
+    """
+    if sensitive_features is None:
+        raise ValueError(f"{name} is required; got None.")
+    groups = _to_1d_groups(sensitive_features, name)
+    if groups.shape[0] == 0:
+        raise ValueError(f"{name} is empty; expected at least one sample.")
+    if n_samples is not None and groups.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {groups.shape[0]} entries but {n_samples} samples were "
+            "given; they must have the same length."
+        )
+    missing = is_missing(groups)
+    groups = groups.copy()
+    groups[missing] = None
+    if missing.any() and not allow_missing:
+        raise ValueError(
+            f"{name} has {int(missing.sum())} missing value(s) (None/NaN); this "
+            "function needs a group for every sample."
+        )
+    n_groups = len(pd.unique(groups[~missing]))
+    if n_groups < min_groups:
+        found = pd.unique(groups[~missing]).tolist()
+        raise ValueError(
+            f"{name} must contain at least {min_groups} distinct groups among its "
+            f"non-missing values; found {n_groups}: {found}."
+        )
+    return groups, missing
+
+
+def encode_groups(groups, missing=None, *, classes=None):
+    """Encode group labels as integer codes, ``-1`` for missing.
+
+    Parameters
+    ----------
+    groups : ndarray of object of shape (n_samples,)
+        Output of :func:`check_sensitive_features`.
+    missing : ndarray of bool, default=None
+        Missing mask; computed from ``groups`` when None.
+    classes : array-like, default=None
+        The known groups, in code order. When None, the sorted distinct
+        non-missing values of ``groups``. A value not in ``classes`` is
+        encoded as missing (``-1``): a group never seen in ``fit`` has no code.
+
+    Returns
+    -------
+    codes : ndarray of int64 of shape (n_samples,)
+    classes : ndarray of shape (n_groups,)
+    """
+    if missing is None:
+        missing = is_missing(groups)
+    known = groups[~missing]
+    if classes is None:
+        classes = _sorted_unique(known)
+    classes = np.asarray(classes, dtype=object)
+    lookup = {value: index for index, value in enumerate(classes.tolist())}
+    codes = np.full(groups.shape[0], -1, dtype=np.int64)
+    codes[~missing] = [lookup.get(value, -1) for value in known.tolist()]
+    return codes, classes
+
+
+def _sorted_unique(values):
+    """Distinct values, sorted when they are comparable, else in first-seen order."""
+    unique = pd.unique(np.asarray(values, dtype=object))
+    try:
+        return np.asarray(sorted(unique.tolist()), dtype=object)
+    except TypeError:
+        return np.asarray(unique, dtype=object)
+
+
+def check_positive_int(value, name, *, minimum=1):
+    """Return ``value`` if it is an integer >= ``minimum``, else raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
+    return int(value)

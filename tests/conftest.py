@@ -1,0 +1,48 @@
+"""Shared test configuration: capped torch threads, fixed seeds, real data paths."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+try:  # torch is a core dependency, but keep collection working without it
+    import torch
+except ImportError:  # pragma: no cover
+    torch = None
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _shared_data_dir():
+    """Where the real data lives: $FAIRREP_SHARED_DATA, else ../shared/data."""
+    configured = os.environ.get("FAIRREP_SHARED_DATA")
+    if configured:
+        return Path(configured)
+    return REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_threads():
+    np.random.seed(0)
+    if torch is not None:
+        torch.manual_seed(0)
+        torch.set_num_threads(1)
+    yield
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Path to the real data folder.
+
+    Skips when it is absent on a developer machine; fails under CI=true,
+    where real-data tests must run.
+    """
+    path = _shared_data_dir()
+    if not path.is_dir():
+        message = f"real data folder not found at {path}"
+        if ON_CI:
+            pytest.fail(message + " (CI=true: real-data tests must run)")
+        pytest.skip(message)
+    return path
