@@ -10,4 +10,6 @@ front end the study needs.
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+from .representation import FairRep  # noqa: E402
+
+__all__ = ["FairRep", "__version__"]

@@ -1,0 +1,147 @@
+"""Epoch time of FairRep (each distance) against fairlearn's adversarial debiasing.
+
+Both train with batch size 32 on the same data and the same widths: an
+encoder 88 -> 256 -> 128 -> 64 and an adversary with one hidden layer of 64
+units (fairlearn: ``predictor_model=[256, "relu", 128, "relu", 64, "relu"]``,
+``adversary_model=[64, "relu"]``, ``backend="torch"``). The data are the
+simulated default corpus (:func:`fairrep.datasets.make_rater_perspectives`,
+7,380 x 88) with the speaker's sex as the sensitive feature (every sample has
+one, which fairlearn needs).
+
+An epoch's time is ``(T(1 + n_epochs) - T(1)) / n_epochs`` for both libraries,
+``T(k)`` being the wall time of a ``fit`` of ``k`` epochs: this removes each
+library's one-off setup and measures the training loop alone. The script
+prints one table, the ratio ``fairlearn_epoch / fairrep_epoch`` per row, and
+writes it as CSV with ``--csv``.
+
+Usage::
+
+    python benchmarks/bench_fairrep_epoch.py --n-epochs 3 --repeats 3
+"""
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+
+from fairrep.representation import FairRep
+
+
+def load_data(n_samples, random_state):
+    """The simulated corpus (rows with a majority label), else a Gaussian stand-in."""
+    try:
+        from fairrep.datasets import make_rater_perspectives
+    except ImportError:  # the generator is optional for this timing
+        make_rater_perspectives = None
+    if make_rater_perspectives is not None:
+        corpus = make_rater_perspectives(n_samples, random_state=random_state)
+        target = pd.Series(corpus.target)
+        keep = target.notna().to_numpy()
+        sex = corpus.item_info["speaker_sex"].to_numpy()
+        return (
+            np.asarray(corpus.data, dtype=np.float32)[keep],
+            target.to_numpy()[keep].astype(str),
+            sex[keep],
+            "make_rater_perspectives",
+        )
+    rng = np.random.RandomState(random_state)
+    X = rng.normal(size=(n_samples, 88)).astype(np.float32)
+    y = rng.randint(0, 5, size=n_samples).astype(str)
+    sex = np.where(rng.rand(n_samples) < 0.5, "F", "M")
+    return X, y, sex, "gaussian"
+
+
+def timed(fit):
+    start = time.perf_counter()
+    fit()
+    return time.perf_counter() - start
+
+
+def epoch_time(make_fit, n_epochs, repeats):
+    """Median over ``repeats`` of (T(1 + n_epochs) - T(1)) / n_epochs.
+
+    One untimed fit first, so lazy initialisation (torch kernels, imports)
+    is charged to neither measurement.
+    """
+    make_fit(1)()
+    times = []
+    for _ in range(repeats):
+        one = timed(make_fit(1))
+        many = timed(make_fit(1 + n_epochs))
+        times.append(max(many - one, 0.0) / n_epochs)
+    return float(np.median(times))
+
+
+def fairrep_fit(X, y, sex, distance, device):
+    def make_fit(epochs):
+        model = FairRep(
+            hidden_layer_sizes=(256, 128), embedding_dim=64, distance=distance,
+            batch_size=32, max_epochs=epochs, device=device, random_state=0,
+        )
+        return lambda: model.fit(X, y, sensitive_features=sex)
+
+    return make_fit
+
+
+def fairlearn_fit(X, y, sex, device):
+    from fairlearn.adversarial import AdversarialFairnessClassifier
+
+    def make_fit(epochs):
+        model = AdversarialFairnessClassifier(
+            backend="torch",
+            predictor_model=[256, "relu", 128, "relu", 64, "relu"],
+            adversary_model=[64, "relu"],
+            batch_size=32, epochs=epochs, shuffle=True, random_state=0,
+            cuda=device if device.startswith("cuda") else None,
+        )
+        return lambda: model.fit(X, y, sensitive_features=sex)
+
+    return make_fit
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=7380)
+    parser.add_argument("--n-epochs", type=int, default=3,
+                        help="epochs timed per fit (after a 1-epoch baseline)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--distances", nargs="+",
+                        default=["sinkhorn", "sliced", "exact", "critic"])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--skip-fairlearn", action="store_true")
+    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--csv", default=None, help="write the table here")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    X, y, sex, source = load_data(args.n_samples, args.random_state)
+    print(f"data: {source}, X {X.shape}, {len(np.unique(y))} classes, "
+          f"batch_size=32, threads={args.threads}, device={args.device}")
+
+    rows = []
+    fairlearn_epoch = np.nan
+    if not args.skip_fairlearn:
+        fairlearn_epoch = epoch_time(
+            fairlearn_fit(X, y, sex, args.device), args.n_epochs, args.repeats
+        )
+        rows.append({"model": "fairlearn AdversarialFairnessClassifier",
+                     "epoch_s": fairlearn_epoch})
+    for distance in args.distances:
+        seconds = epoch_time(
+            fairrep_fit(X, y, sex, distance, args.device), args.n_epochs, args.repeats
+        )
+        rows.append({"model": f"FairRep(distance={distance!r})", "epoch_s": seconds})
+    table = pd.DataFrame(rows)
+    table["batches_per_s"] = np.ceil(len(X) / 32) / table["epoch_s"]
+    table["fairlearn_epoch / epoch"] = fairlearn_epoch / table["epoch_s"]
+    with pd.option_context("display.width", 120, "display.precision", 3):
+        print(table.to_string(index=False))
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+
+
+if __name__ == "__main__":
+    main()

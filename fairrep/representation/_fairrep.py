@@ -1,0 +1,337 @@
+"""FairRep: the fairness-constrained adversarial representation (stage 1)."""
+
+from numbers import Integral, Real
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseNeuralClassifier, _check_layer_sizes
+from ._distances import DISTANCES
+
+__all__ = ["FairRep"]
+
+_DISTANCE_PARAMS = {
+    "sinkhorn": {"reg", "n_iter"},
+    "sliced": {"n_projections"},
+    "exact": set(),
+    "critic": {"n_hidden", "clip"},
+}
+
+
+class FairRep(BaseNeuralClassifier):
+    r"""Fair representation by adversarial and distribution-distance training.
+
+    Stage 1 of Chien & Lee (section 2.2.2, Fig. 3). An encoder MLP maps the
+    features to an embedding; an emotion head is trained on it with the
+    cross-entropy :math:`L_1`; an adversary predicts the sensitive group (the
+    rater gender in the paper) from the embedding with the cross-entropy
+    :math:`L_A`; and the distance :math:`L_D` between the groups' embeddings
+    in each mini-batch is penalised. The encoder minimises eq. (1):
+
+    .. math::
+
+        L_{Rep} = L_1 - w\,L_A + \alpha\,L_D
+
+    (the paper has :math:`w = 1`), while the adversary minimises
+    :math:`L_A`. One backward pass does both: the adversary reads the
+    embedding through a gradient-reversal layer (Ganin et al., 2016), so its
+    own parameters descend :math:`L_A` while the encoder receives
+    :math:`-w\nabla L_A`, which is the gradient of eq. (1). This avoids a
+    second forward/backward pass per batch and keeps one optimizer.
+
+    The variants of the paper's ablation are presets:
+    :meth:`fairrep_g` (FairRepG, no distance term, ``alpha=0``) and
+    :meth:`fairrep_f` (FairRepF, no group adversary, ``adversary_weight=0``,
+    close to NRL).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(256, 128)
+        Widths of the encoder's hidden layers, before the embedding layer.
+    embedding_dim : int, default=64
+        Size of the representation returned by :meth:`transform`.
+    alpha : float, default=0.01
+        Weight :math:`\alpha` of :math:`L_D`. The paper grid-searches
+        ``[0.01, 0.001]`` (section 3.1); 0.01 is the stronger constraint.
+        0 disables the term (FairRepG).
+    adversary_weight : float, default=1.0
+        Weight :math:`w` of :math:`L_A`; 1 is eq. (1). 0 disables the
+        adversary (FairRepF).
+    distance : {"sinkhorn", "sliced", "exact", "critic"}, default="sinkhorn"
+        How :math:`L_D` measures the Wasserstein distance between the groups'
+        embeddings in a mini-batch:
+
+        - ``"sinkhorn"``: debiased entropic (Sinkhorn) divergence with squared
+          Euclidean cost, the quantity of POT's
+          :func:`ot.bregman.empirical_sinkhorn_divergence`, solved in torch
+          with a fixed number of Sinkhorn iterations; the
+          regularisation is relative to the batch's mean squared distance.
+        - ``"sliced"``: squared sliced 2-Wasserstein distance (POT's
+          :func:`ot.wasserstein_1d` on random projections).
+        - ``"exact"``: squared 2-Wasserstein distance by network simplex
+          (POT's :func:`ot.emd2`), differentiable through the optimal plan.
+        - ``"critic"``: Wasserstein-1 estimated by a WGAN critic trained to
+          maximise the mean difference of its scores between groups, with
+          weight clipping, as NRL (Feng et al., 2019); the encoder minimises
+          the estimate.
+
+        With more than two groups, :math:`L_D` is the mean over every pair of
+        groups present in the batch. A batch with fewer than two groups
+        skips the term.
+    distance_params : dict, default=None
+        Options of the distance: ``"sinkhorn"``: ``reg`` (relative
+        regularisation, default 0.1) and ``n_iter`` (default 10);
+        ``"sliced"``: ``n_projections`` (default 50); ``"critic"``:
+        ``n_hidden`` (default ``embedding_dim``) and ``clip`` (default 0.01).
+    dropout : float, default=0.2
+        Dropout rate between layers (section 3.1).
+    lr : float, default=1e-3
+        Adam learning rate (section 3.1).
+    weight_decay : float, default=1e-3
+        Adam weight decay (the paper's "decay", section 3.1).
+    batch_size : int, default=32
+        Mini-batch size (section 3.1).
+    max_epochs : int, default=100
+        Number of passes over the data (or the most, with early stopping).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified by ``y``)
+        and stop when the validation :math:`L_1` has not improved for
+        ``n_iter_no_change`` epochs, restoring the best weights. The
+        emotion loss is monitored rather than eq. (1), whose :math:`-L_A`
+        part is a saddle-point term that need not decrease.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
+        Where to train; ``"auto"`` uses CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split; the same integer gives the same :meth:`transform` output.
+    verbose : int, default=0
+        0 is silent; 1 prints skorch's epoch table; 2 adds a progress bar.
+    callbacks : list of skorch callbacks, default=None
+        Extra :mod:`skorch.callbacks` (instances or ``(name, callback)``
+        tuples); they are copied, never mutated.
+    warm_start : bool, default=False
+        If True, a further ``fit`` continues training the fitted network for
+        ``max_epochs`` more epochs instead of starting anew (same classes and
+        feature count required; the architecture parameters are not re-read).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    groups_ : ndarray of shape (n_groups,) or None
+        The sensitive groups seen in ``fit``, in code order; None when fitted
+        without ``sensitive_features``.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen in ``fit``, when ``X`` has string column names.
+    net_ : skorch.NeuralNet
+        The trained private net (its ``module_`` is the encoder and head,
+        ``adversary_`` and ``critic_`` the adversarial parts when used).
+    history_ : pandas.DataFrame
+        One row per epoch: ``train_loss`` (eq. 1), ``emotion_loss``
+        (:math:`L_1`), ``adversary_loss`` (:math:`L_A`), ``distance_loss``
+        (:math:`L_D`), ``valid_loss`` (validation :math:`L_1`, with early
+        stopping) and ``dur`` (seconds); columns of unused terms are dropped.
+    n_iter_ : int
+        Number of epochs run (all of them, across warm starts).
+
+    See Also
+    --------
+    fairrep.baselines.DNNClassifier : The same network without fairness terms.
+    fairlearn.adversarial.AdversarialFairnessClassifier : Adversarial
+        debiasing of the predictions rather than the representation.
+
+    Notes
+    -----
+    ``fit(X, y)`` without ``sensitive_features`` trains a plain classifier
+    (no adversary, no distance). Samples whose sensitive value is missing
+    (``None``/``NaN``) still count in :math:`L_1` but not in :math:`L_A` or
+    :math:`L_D`, which lets the adversary learn on the perspective-biased
+    subset S2 only, as the paper does.
+
+    References
+    ----------
+    .. [1] W.-S. Chien and C.-C. Lee, "A Two-Stage Learning Strategy for Fair
+       Speech Emotion Recognition", section 2.2.2, eq. (1).
+    .. [2] R. Feng, Y. Yang, Y. Lyu, C. Tan, Y. Sun and C. Wang, "Learning Fair
+       Representations via an Adversarial Framework", 2019 (NRL).
+    .. [3] Y. Ganin et al., "Domain-Adversarial Training of Neural
+       Networks", JMLR 17, 2016.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairrep.representation import FairRep
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 5))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> gender = np.where(X[:, 1] > 0, "female", "male")
+    >>> model = FairRep(hidden_layer_sizes=(16,), embedding_dim=8, max_epochs=5,
+    ...                 random_state=0).fit(X, y, sensitive_features=gender)
+    >>> model.transform(X).shape
+    (200, 8)
+    >>> model.groups_.tolist()
+    ['female', 'male']
+    >>> list(model.history_.columns)
+    ['epoch', 'train_loss', 'emotion_loss', 'adversary_loss', 'distance_loss', 'dur']
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNeuralClassifier._parameter_constraints,
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "adversary_weight": [Interval(Real, 0, None, closed="left")],
+        "distance": [StrOptions(set(DISTANCES))],
+        "distance_params": [dict, None],
+    }
+
+    _uses_groups = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 128),
+        *,
+        embedding_dim=64,
+        alpha=0.01,
+        adversary_weight=1.0,
+        distance="sinkhorn",
+        distance_params=None,
+        dropout=0.2,
+        lr=1e-3,
+        weight_decay=1e-3,
+        batch_size=32,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.embedding_dim = embedding_dim
+        self.alpha = alpha
+        self.adversary_weight = adversary_weight
+        self.distance = distance
+        self.distance_params = distance_params
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+
+    @classmethod
+    def fairrep_g(cls, **params):
+        """FairRepG: the ablation without the distance constraint (``alpha=0``).
+
+        Returns a plain :class:`FairRep`, so ``clone`` and ``get_params``
+        work as usual.
+
+        Examples
+        --------
+        >>> from fairrep.representation import FairRep
+        >>> FairRep.fairrep_g(max_epochs=3).alpha
+        0.0
+        """
+        return cls(**{**params, "alpha": 0.0})
+
+    @classmethod
+    def fairrep_f(cls, **params):
+        """FairRepF: the ablation without the group adversary (``adversary_weight=0``).
+
+        Only the distance term remains, which makes it close to NRL.
+
+        Examples
+        --------
+        >>> from fairrep.representation import FairRep
+        >>> FairRep.fairrep_f(max_epochs=3).adversary_weight
+        0.0
+        """
+        return cls(**{**params, "adversary_weight": 0.0})
+
+    def _layer_sizes(self):
+        hidden = _check_layer_sizes(
+            self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True
+        )
+        return (*hidden, int(self.embedding_dim))
+
+    def _uses_fairness(self):
+        return self.alpha > 0 or self.adversary_weight > 0
+
+    def _check_distance_params(self):
+        params = dict(self.distance_params or {})
+        allowed = _DISTANCE_PARAMS[self.distance]
+        unknown = set(params) - allowed
+        if unknown:
+            raise ValueError(
+                f"distance_params has {sorted(unknown)} which distance="
+                f"{self.distance!r} does not take; expected keys among "
+                f"{sorted(allowed)}."
+            )
+        return params
+
+    def _fairness_config(self, n_groups):
+        params = self._check_distance_params()
+        if n_groups < 2 or not self._uses_fairness():
+            return {}
+        config = {
+            "alpha": float(self.alpha),
+            "adversary_weight": float(self.adversary_weight),
+            "distance": self.distance,
+            "n_groups": n_groups,
+            "adversary__n_features": int(self.embedding_dim),
+            "adversary__n_hidden": int(self.embedding_dim),
+            "adversary__n_groups": n_groups,
+        }
+        if self.distance == "critic":
+            config.update(
+                critic__n_features=int(self.embedding_dim),
+                critic__n_hidden=int(params.get("n_hidden", self.embedding_dim)),
+                critic__n_pairs=n_groups * (n_groups - 1) // 2,
+                critic__clip=float(params.get("clip", 0.01)),
+            )
+        else:
+            config["distance_params"] = params
+        return config
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, *, sensitive_features=None):
+        """Train the encoder, emotion head and (with groups) the adversarial parts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features, no missing values.
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), default=None
+            Group of each sample (the rater gender in the paper); several
+            columns form intersectional groups. ``None``/``NaN`` entries mark
+            unknown groups: those samples count only in :math:`L_1`. When
+            the argument is None, a plain classifier is trained. When
+            ``alpha > 0`` or ``adversary_weight > 0``, at least two groups
+            are required.
+
+        Returns
+        -------
+        self : FairRep
+            The fitted estimator.
+        """
+        self._check_distance_params()
+        min_groups = 2 if self._uses_fairness() else 1
+        return self._fit(X, y, sensitive_features, min_groups=min_groups)

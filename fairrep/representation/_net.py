@@ -1,0 +1,303 @@
+"""The private skorch net behind the neural estimators, and its fast data path.
+
+The public estimators (:class:`~fairrep.FairRep`,
+:class:`~fairrep.baselines.DNNClassifier`) are plain scikit-learn estimators;
+inside ``fit`` they build a :class:`FairRepNet` as ``self.net_``. It
+customises skorch only where skorch's guide says it is safe:
+
+* :meth:`FairRepNet.initialize_module` adds the adversary (``adversary_``) and
+  the WGAN critic (``critic_``), configured through ``adversary__*`` and
+  ``critic__*`` parameters, so one optimizer updates every module;
+* :meth:`FairRepNet.get_loss` is the emotion cross-entropy :math:`L_1`;
+* :meth:`FairRepNet.train_step_single` adds :math:`-L_A` and
+  :math:`\\alpha L_D` of eq. (1) and runs one backward pass.
+
+Data enter as a dict of tensors ``{"X": ..., "group": ...}`` converted once;
+:class:`TensorBatchIterator` shuffles them once per epoch and yields slices,
+so there is no per-sample ``__getitem__`` / collate and no NumPy round trip.
+"""
+
+import itertools
+import math
+
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
+
+from ._distances import critic_distance, group_distance
+from ._modules import gradient_reversal
+
+__all__ = ["FairRepNet", "LossTermsLogger", "TensorBatchIterator", "TensorDataset"]
+
+#: The per-epoch loss components recorded in the history, in eq. (1)'s order.
+LOSS_TERMS = ("emotion_loss", "adversary_loss", "distance_loss")
+
+
+class TensorDataset(torch.utils.data.Dataset):
+    """A dict of equal-length tensors plus an optional target tensor.
+
+    Parameters
+    ----------
+    X : dict of str to Tensor
+    y : Tensor or None
+    """
+
+    def __init__(self, X, y=None):
+        lengths = {len(value) for value in X.values()}
+        if y is not None:
+            lengths.add(len(y))
+        if len(lengths) != 1:
+            raise ValueError(f"all tensors must have the same length; got {lengths}.")
+        self.X = X
+        self.y = y
+        self._length = lengths.pop()
+
+    def __len__(self):
+        return self._length
+
+    def __getitem__(self, index):
+        return self.slice(slice(index, index + 1) if isinstance(index, int) else index)
+
+    def slice(self, index):
+        """Return ``(X_part, y_part)`` for an index, slice or index tensor."""
+        X = {key: value[index] for key, value in self.X.items()}
+        return X, (None if self.y is None else self.y[index])
+
+
+class TensorBatchIterator:
+    """Mini-batches as slices of tensors shuffled once per epoch.
+
+    Drop-in for skorch's ``iterator_train`` / ``iterator_valid``; shuffling
+    draws from torch's global generator, which the estimator seeds.
+
+    Parameters
+    ----------
+    dataset : TensorDataset
+    batch_size : int
+    shuffle : bool, default=False
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        if not isinstance(dataset, TensorDataset):
+            raise TypeError(
+                "TensorBatchIterator needs a TensorDataset; got "
+                f"{type(dataset).__name__}."
+            )
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        n_samples = len(self.dataset)
+        if self.shuffle:
+            device = next(iter(self.dataset.X.values())).device
+            X, y = self.dataset.slice(torch.randperm(n_samples, device=device))
+        else:
+            X, y = self.dataset.X, self.dataset.y
+        for start in range(0, n_samples, self.batch_size):
+            stop = start + self.batch_size
+            yield (
+                {key: value[start:stop] for key, value in X.items()},
+                None if y is None else y[start:stop],
+            )
+
+
+class LossTermsLogger(Callback):
+    """Record the epoch means of :math:`L_1`, :math:`L_A` and :math:`L_D`.
+
+    Means are weighted by batch size, as skorch's ``train_loss``, so when
+    every term is present in every batch, ``train_loss`` equals eq. (1)
+    evaluated on these means. Sums stay on the device during the epoch (no
+    host synchronisation per batch); a term absent from a batch (no known
+    group, one group only) is left out of its mean, and an epoch without it
+    records NaN.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.sums_ = None
+        self.counts_ = None
+
+    def on_batch_end(self, net, batch=None, training=False, loss_terms=None, **kwargs):
+        if not training or loss_terms is None:
+            return
+        values, present = loss_terms
+        if self.sums_ is None:
+            self.sums_ = torch.zeros_like(values)
+            self.counts_ = torch.zeros_like(values)
+        weight = present.to(values.dtype) * len(batch[1])
+        self.sums_ += torch.where(present, values, torch.zeros_like(values)) * weight
+        self.counts_ += weight
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.sums_ is None:
+            return
+        means = (self.sums_ / self.counts_).tolist()
+        for name, value in zip(LOSS_TERMS, means):
+            net.history.record(name, value)
+
+
+class FairRepNet(NeuralNet):
+    """skorch net minimising :math:`L_{Rep} = L_1 - L_A + \\alpha L_D` (eq. 1).
+
+    The module returns ``(logits, embedding)``. With gradient reversal the
+    differentiated objective is
+    ``L_1 + adversary_weight * L_A(adversary(R(z))) + alpha * L_D(z)`` where
+    ``R`` reverses gradients: the adversary's parameters descend
+    :math:`L_A`, while the encoder receives :math:`-\\nabla L_A`, i.e. descends
+    :math:`L_1 - w L_A + \\alpha L_D`, exactly eq. (1) with :math:`L_A`
+    weighted by ``w = adversary_weight``. For ``distance="critic"`` the
+    critic sits behind the same reversal and the term enters as
+    ``-alpha * D``: the critic ascends its estimate ``D``, the encoder descends
+    it. The recorded ``train_loss`` is the value of eq. (1) itself.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    adversary : type or None
+        Adversary module class (configured with ``adversary__*``), or None.
+    critic : type or None
+        Critic module class (``critic__*``), used when ``distance="critic"``.
+    alpha : float
+        Weight :math:`\\alpha` of :math:`L_D`.
+    adversary_weight : float
+        Weight of :math:`L_A`.
+    distance : str
+        One of ``fairrep.representation._distances.DISTANCES``.
+    distance_params : dict or None
+        Extra keyword arguments of
+        :func:`~fairrep.representation._distances.group_distance`.
+    n_groups : int
+        Number of known groups (0 when no sensitive features were given).
+    """
+
+    # the extra modules take ``adversary__*`` / ``critic__*`` parameters even
+    # when a configuration leaves them out
+    prefixes_ = [*NeuralNet.prefixes_, "adversary", "critic"]
+
+    def __init__(
+        self,
+        *args,
+        adversary=None,
+        critic=None,
+        alpha=0.0,
+        adversary_weight=0.0,
+        distance="sinkhorn",
+        distance_params=None,
+        n_groups=0,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.adversary = adversary
+        self.critic = critic
+        self.alpha = alpha
+        self.adversary_weight = adversary_weight
+        self.distance = distance
+        self.distance_params = distance_params
+        self.n_groups = n_groups
+
+    @property
+    def uses_adversary(self):
+        return self.adversary is not None and self.adversary_weight > 0
+
+    @property
+    def uses_distance(self):
+        return self.n_groups >= 2 and self.alpha > 0
+
+    @property
+    def group_pairs(self):
+        return list(itertools.combinations(range(self.n_groups), 2))
+
+    def initialize_module(self):
+        super().initialize_module()
+        if self.uses_adversary:
+            self.adversary_ = self.initialized_instance(
+                self.adversary, self.get_params_for("adversary")
+            )
+        if self.uses_distance and self.distance == "critic":
+            self.critic_ = self.initialized_instance(
+                self.critic, self.get_params_for("critic")
+            )
+        return self
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The emotion cross-entropy :math:`L_1`; also the validation loss."""
+        logits = y_pred[0] if isinstance(y_pred, tuple) else y_pred
+        return self.criterion_(logits, y_true)
+
+    def train_step_single(self, batch, **fit_params):
+        # switching modes walks every submodule; do it only after validation
+        if not self.module_.training:
+            self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        if self.uses_distance and self.distance == "critic":
+            self.critic_.clip_weights()
+        logits, embedding = self.infer(Xi, **fit_params)
+        emotion_loss = self.get_loss((logits, embedding), yi, X=Xi, training=True)
+        objective = emotion_loss
+        reported = emotion_loss.detach()
+        zero = reported.new_zeros(())
+        adversary_loss = distance_loss = zero
+        has_adversary = has_distance = False
+        group = Xi.get("group") if isinstance(Xi, dict) else None
+        if group is not None and (self.uses_adversary or self.uses_distance):
+            reversed_embedding = gradient_reversal(embedding)
+            if self.uses_adversary:
+                known = group >= 0
+                # sum / count instead of a mean: no host sync to test for an
+                # all-missing batch, which simply contributes zero
+                adversary_loss = F.cross_entropy(
+                    self.adversary_(reversed_embedding), group,
+                    ignore_index=-1, reduction="sum",
+                ) / known.sum().clamp_min(1)
+                objective = objective + self.adversary_weight * adversary_loss
+                reported = reported - self.adversary_weight * adversary_loss.detach()
+                has_adversary = known.any()
+            distance_loss, surrogate = self._distance_terms(
+                embedding, reversed_embedding, group
+            )
+            if distance_loss is not None:
+                objective = objective + self.alpha * surrogate
+                reported = reported + self.alpha * distance_loss.detach()
+                has_distance = True
+            else:
+                distance_loss = zero
+        objective.backward()
+        terms = torch.stack(
+            [emotion_loss.detach(), adversary_loss.detach(), distance_loss.detach()]
+        )
+        present = torch.stack(
+            [torch.ones((), dtype=torch.bool, device=terms.device),
+             torch.as_tensor(has_adversary, device=terms.device),
+             torch.as_tensor(has_distance, device=terms.device)]
+        )
+        return {"loss": reported, "y_pred": logits, "loss_terms": (terms, present)}
+
+    def _distance_terms(self, embedding, reversed_embedding, group):
+        """Return ``(L_D value, differentiated surrogate)`` or ``(None, None)``."""
+        if not self.uses_distance:
+            return None, None
+        if self.distance != "critic":
+            value = group_distance(
+                embedding, group, distance=self.distance, **(self.distance_params or {})
+            )
+            return value, value
+        present = set(torch.unique(group[group >= 0]).tolist())
+        pairs = [
+            (p, pair) for p, pair in enumerate(self.group_pairs)
+            if pair[0] in present and pair[1] in present
+        ]
+        if not pairs:
+            return None, None
+        scores = self.critic_(reversed_embedding)
+        columns = [p for p, _ in pairs]
+        estimate = critic_distance(
+            scores[:, columns], group, [pair for _, pair in pairs]
+        ).mean()
+        # behind the reversal: the critic ascends its estimate, the encoder descends it
+        return estimate, -estimate
