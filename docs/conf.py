@@ -10,7 +10,6 @@ version = release
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
 ]
@@ -32,7 +31,3 @@ numpydoc_show_class_members = False
 templates_path = []
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-    "sklearn": ("https://scikit-learn.org/stable", None),
-}
