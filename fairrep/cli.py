@@ -131,12 +131,12 @@ def build_parser():
         ),
     )
     demo.add_argument("--out", default="fairrep-report", help="output folder (default: %(default)s)")
-    demo.add_argument("--n-samples", type=int, default=7380, help="corpus size (default: %(default)s)")
+    demo.add_argument("--n-samples", type=int, default=3000, help="corpus size (default: %(default)s)")
     demo.add_argument(
         "--folds", type=int, default=1,
         help="number of held-out sessions to evaluate, 1-5 (default: %(default)s)",
     )
-    demo.add_argument("--max-epochs", type=int, default=20, help="training epochs (default: %(default)s)")
+    demo.add_argument("--max-epochs", type=int, default=10, help="training epochs (default: %(default)s)")
     demo.add_argument("--random-state", type=int, default=0, help="seed (default: %(default)s)")
     demo.add_argument("--quiet", action="store_true", help="print nothing")
     demo.set_defaults(handler=run_demo)

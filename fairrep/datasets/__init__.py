@@ -1,12 +1,36 @@
-"""Corpora for the study: the simulated default corpus and its constants.
+"""Corpora for the study: the simulated default corpus and real-corpus loaders.
 
 :func:`make_rater_perspectives` draws a seeded, *simulated* multi-rater
 speech-emotion corpus with the structure of IEMOCAP as used by Chien & Lee
 (section 2.1): five emotions, sessions of a male and a female speaker, and
 raters in two gender groups whose perception differs. It is the embedded
 default of ``fairrep demo`` and of the tests.
+
+The loaders read local copies of real corpora and return a
+:class:`~sklearn.utils.Bunch` with an ``utterances`` table (indexed by ``id``;
+``path``, ``speaker``, ``speaker_sex``, ``session``, ``truth``, ...) and, where
+the corpus has them, a long ``ratings`` table (``item``, ``rater``,
+``rater_group``, ``label``) for :mod:`fairrep.raters`:
+:func:`load_iemocap`, :func:`load_crema_d`, :func:`load_emodb` and
+:func:`load_emozionalmente`.
 """
 
+from ._cremad import CREMA_D_POOLS, load_crema_d
+from ._emodb import EMODB_EMOTIONS, EMODB_SPEAKERS, load_emodb
+from ._emozionalmente import load_emozionalmente
+from ._iemocap import IEMOCAP_CLASSES, load_iemocap
 from ._synthetic import EMOTIONS, IEMOCAP_CLASS_COUNTS, make_rater_perspectives
 
-__all__ = ["EMOTIONS", "IEMOCAP_CLASS_COUNTS", "make_rater_perspectives"]
+__all__ = [
+    "CREMA_D_POOLS",
+    "EMODB_EMOTIONS",
+    "EMODB_SPEAKERS",
+    "EMOTIONS",
+    "IEMOCAP_CLASSES",
+    "IEMOCAP_CLASS_COUNTS",
+    "load_crema_d",
+    "load_emodb",
+    "load_emozionalmente",
+    "load_iemocap",
+    "make_rater_perspectives",
+]
