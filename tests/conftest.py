@@ -11,6 +11,11 @@ try:  # torch is a core dependency, but keep collection working without it
 except ImportError:  # pragma: no cover
     torch = None
 
+# Capped at import, before any fixture of any scope builds a model: two test
+# workers' worth of threads on a 2-core machine makes small torch fits ~10x slower.
+if torch is not None:
+    torch.set_num_threads(1)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -28,7 +33,6 @@ def _seed_and_threads():
     np.random.seed(0)
     if torch is not None:
         torch.manual_seed(0)
-        torch.set_num_threads(1)
     yield
 
 

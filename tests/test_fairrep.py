@@ -193,10 +193,40 @@ def test_fit_shapes_and_attributes():
         model.history_.columns
     )
     assert hasattr(model.net_, "adversary_")
+    # with the confusion loss the encoder's term is KL(uniform || adversary) >= 0
+    last = model.history_.iloc[-1]
+    assert last.train_loss >= last.emotion_loss + 0.01 * last.distance_loss - 1e-6
+
+
+def test_reversal_train_loss_is_eq1():
+    X, y, groups = _data()
+    model = FairRep(**SMALL, adversary_loss="reversal", adversary_weight=1.0)
+    model.fit(X, y, sensitive_features=groups)
     # train_loss is eq. (1): L1 - L_A + alpha * L_D
     last = model.history_.iloc[-1]
     expected = last.emotion_loss - last.adversary_loss + 0.01 * last.distance_loss
     assert last.train_loss == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("adversary_steps", [1, 3])
+def test_adversary_and_critic_are_trained(adversary_steps):
+    # they live outside skorch's module registry: their parameters must still move
+    X, y, groups = _planted_bias(n_samples=200)
+    model = FairRep(**SMALL, distance="critic", adversary_steps=adversary_steps,
+                    warm_start=True).fit(X, y, sensitive_features=groups)
+    net = model.net_
+    assert set(net._optimizers) == {"optimizer", "adversary_optimizer"}
+
+    def snapshot(name):
+        return torch.cat([p.detach().flatten().clone()
+                          for p in getattr(net, name).parameters()])
+
+    before = {name: snapshot(name) for name in ("adversary_", "critic_")}
+    model.fit(X, y, sensitive_features=groups)
+    for name, values in before.items():
+        assert not torch.allclose(snapshot(name), values), name
+    # the critic's estimate stays a lower bound of W1 >= 0 on average: it is trained
+    assert model.history_["distance_loss"].iloc[-2:].mean() > 0
 
 
 def test_learns_the_task():
@@ -304,7 +334,7 @@ def test_without_sensitive_features_is_plain_classifier():
 def test_presets():
     g = FairRep.fairrep_g(embedding_dim=8)
     f = FairRep.fairrep_f(alpha=0.5)
-    assert (g.alpha, g.adversary_weight, g.embedding_dim) == (0.0, 1.0, 8)
+    assert (g.alpha, g.adversary_weight, g.embedding_dim) == (0.0, 3.0, 8)
     assert (f.alpha, f.adversary_weight) == (0.5, 0.0)
     assert clone(f).get_params() == f.get_params()
     X, y, groups = _data()
@@ -424,6 +454,8 @@ def test_cuda_matches_shapes_and_pickles_to_cpu_readable():
     [
         ({"alpha": -0.1}, "'alpha' parameter"),
         ({"adversary_weight": -1}, "'adversary_weight' parameter"),
+        ({"adversary_loss": "entropy"}, "'adversary_loss' parameter"),
+        ({"adversary_steps": 0}, "'adversary_steps' parameter"),
         ({"distance": "energy"}, "'distance' parameter"),
         ({"embedding_dim": 0}, "'embedding_dim' parameter"),
         ({"dropout": 1.0}, "'dropout' parameter"),

@@ -32,12 +32,33 @@ class FairRep(BaseNeuralClassifier):
 
         L_{Rep} = L_1 - w\,L_A + \alpha\,L_D
 
-    (the paper has :math:`w = 1`), while the adversary minimises
-    :math:`L_A`. One backward pass does both: the adversary reads the
-    embedding through a gradient-reversal layer (Ganin et al., 2016), so its
-    own parameters descend :math:`L_A` while the encoder receives
-    :math:`-w\nabla L_A`, which is the gradient of eq. (1). This avoids a
-    second forward/backward pass per batch and keeps one optimizer.
+    while the adversary minimises :math:`L_A`. The adversary (and the
+    critic of ``distance="critic"``) has its own Adam optimizer and is
+    trained on the detached embedding; the encoder's term is computed through
+    the adversary with its parameters held fixed. ``adversary_loss`` chooses
+    what the encoder maximises in place of :math:`L_A`:
+
+    - ``"confusion"`` (default): the encoder minimises
+      :math:`\mathrm{KL}(u \,\|\, p_{adv})`, the cross-entropy of the
+      adversary's group probabilities to the uniform distribution minus its
+      minimum :math:`\log K` (domain confusion). Its optimum is the
+      adversary at chance, which is what "no group information" means;
+      literally maximising :math:`L_A` is unbounded and is also maximised
+      by an adversary that is *confidently wrong*, which keeps the group
+      readable.
+    - ``"capped"``: maximise :math:`\min(L_{A,i}, \log K)` per sample:
+      eq. (1) whenever the adversary is better than chance on a sample, no
+      reward for pushing it past chance.
+    - ``"reversal"``: eq. (1) literally, :math:`-w L_A` (gradient reversal,
+      Ganin et al., 2016).
+
+    Measured on the embedded corpus (3,000 items, 30 epochs, pooled
+    leave-one-session-out predictions, ``alpha=0``): the largest S2 parity
+    gap (frustration) is 0.27 for the DNN, 0.20 for ``"reversal"`` and
+    ``"capped"`` (3 adversary steps), 0.20 for ``"confusion"`` with
+    ``w=1`` and 0.08 with ``w=3``, at a weighted F1 on S1 of 0.790 against
+    the DNN's 0.766. Hence the defaults ``adversary_loss="confusion"`` and
+    ``adversary_weight=3`` (see ``docs/fairrep.rst``).
 
     The variants of the paper's ablation are presets:
     :meth:`fairrep_g` (FairRepG, no distance term, ``alpha=0``) and
@@ -54,9 +75,18 @@ class FairRep(BaseNeuralClassifier):
         Weight :math:`\alpha` of :math:`L_D`. The paper grid-searches
         ``[0.01, 0.001]`` (section 3.1); 0.01 is the stronger constraint.
         0 disables the term (FairRepG).
-    adversary_weight : float, default=1.0
-        Weight :math:`w` of :math:`L_A`; 1 is eq. (1). 0 disables the
-        adversary (FairRepF).
+    adversary_weight : float, default=3.0
+        Weight :math:`w` of the encoder's adversarial term; eq. (1) has
+        :math:`w = 1`. 0 disables the adversary (FairRepF).
+    adversary_loss : {"confusion", "capped", "reversal"}, default="confusion"
+        What the encoder maximises against the adversary (see above):
+        domain confusion, :math:`L_A` capped at chance level per sample, or
+        :math:`L_A` itself (eq. 1 literally).
+    adversary_steps : int, default=1
+        Updates of the adversary and of the critic per encoder update
+        (extra ones on the batch's fixed embedding). A critic that lags the
+        encoder underestimates the distance; more steps keep it tight at
+        the price of training time.
     distance : {"sinkhorn", "sliced", "exact", "critic"}, default="sinkhorn"
         How :math:`L_D` measures the Wasserstein distance between the groups'
         embeddings in a mini-batch:
@@ -188,6 +218,8 @@ class FairRep(BaseNeuralClassifier):
         "adversary_weight": [Interval(Real, 0, None, closed="left")],
         "distance": [StrOptions(set(DISTANCES))],
         "distance_params": [dict, None],
+        "adversary_loss": [StrOptions({"reversal", "capped", "confusion"})],
+        "adversary_steps": [Interval(Integral, 1, None, closed="left")],
     }
 
     _uses_groups = True
@@ -198,9 +230,11 @@ class FairRep(BaseNeuralClassifier):
         *,
         embedding_dim=64,
         alpha=0.01,
-        adversary_weight=1.0,
+        adversary_weight=3.0,
         distance="sinkhorn",
         distance_params=None,
+        adversary_loss="confusion",
+        adversary_steps=1,
         dropout=0.2,
         lr=1e-3,
         weight_decay=1e-3,
@@ -221,6 +255,8 @@ class FairRep(BaseNeuralClassifier):
         self.adversary_weight = adversary_weight
         self.distance = distance
         self.distance_params = distance_params
+        self.adversary_loss = adversary_loss
+        self.adversary_steps = adversary_steps
         self.dropout = dropout
         self.lr = lr
         self.weight_decay = weight_decay
@@ -294,6 +330,8 @@ class FairRep(BaseNeuralClassifier):
             "adversary_weight": float(self.adversary_weight),
             "distance": self.distance,
             "n_groups": n_groups,
+            "adversary_loss": self.adversary_loss,
+            "adversary_steps": int(self.adversary_steps),
             "adversary__n_features": int(self.embedding_dim),
             "adversary__n_hidden": int(self.embedding_dim),
             "adversary__n_groups": n_groups,

@@ -190,6 +190,8 @@ class FairRepNet(NeuralNet):
         distance="sinkhorn",
         distance_params=None,
         n_groups=0,
+        adversary_loss="reversal",
+        adversary_steps=1,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -200,6 +202,8 @@ class FairRepNet(NeuralNet):
         self.distance = distance
         self.distance_params = distance_params
         self.n_groups = n_groups
+        self.adversary_loss = adversary_loss
+        self.adversary_steps = adversary_steps
 
     @property
     def uses_adversary(self):
@@ -215,20 +219,88 @@ class FairRepNet(NeuralNet):
 
     def initialize_module(self):
         super().initialize_module()
+        # "adversary" and "critic" are declared in ``prefixes_``, so skorch
+        # does not register these modules: their device and their optimizer
+        # (``adversary_optimizer_``, see :meth:`initialize_optimizer`) are
+        # handled here rather than by skorch's module bookkeeping
         if self.uses_adversary:
             self.adversary_ = self.initialized_instance(
                 self.adversary, self.get_params_for("adversary")
-            )
+            ).to(self.device)
         if self.uses_distance and self.distance == "critic":
             self.critic_ = self.initialized_instance(
                 self.critic, self.get_params_for("critic")
-            )
+            ).to(self.device)
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The emotion cross-entropy :math:`L_1`; also the validation loss."""
         logits = y_pred[0] if isinstance(y_pred, tuple) else y_pred
         return self.criterion_(logits, y_true)
+
+    def initialize_optimizer(self, *args, **kwargs):
+        """One Adam for the encoder and head, one for the adversarial parts.
+
+        The adversary and the critic get their own optimizer so that they can
+        take ``adversary_steps - 1`` extra steps per encoder step; skorch
+        zeroes and steps both after :meth:`train_step_single`.
+        """
+        named = list(self.module_.named_parameters())
+        args, kwargs = self.get_params_for_optimizer("optimizer", named)
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        adversarial = self._adversarial_parameters()
+        if adversarial:
+            args, kwargs = self.get_params_for_optimizer("optimizer", adversarial)
+            self.adversary_optimizer_ = self.optimizer(*args, **kwargs)
+        return self
+
+    def _adversarial_parameters(self):
+        named = []
+        for name in ("adversary_", "critic_"):
+            module = getattr(self, name, None)
+            if module is not None:
+                named += [(f"{name}{key}", value) for key, value in module.named_parameters()]
+        return named
+
+    def _inner_adversary_steps(self, embedding, group):
+        """``adversary_steps - 1`` updates of the adversary and critic on a fixed embedding."""
+        optimizer = getattr(self, "adversary_optimizer_", None)
+        if optimizer is None or self.adversary_steps <= 1:
+            return
+        fixed = embedding.detach()
+        for _ in range(self.adversary_steps - 1):
+            optimizer.zero_grad()
+            loss = fixed.new_zeros(())
+            if self.uses_adversary:
+                known = group >= 0
+                loss = loss + F.cross_entropy(
+                    self.adversary_(fixed), group, ignore_index=-1, reduction="sum"
+                ) / known.sum().clamp_min(1)
+            if self.uses_distance and self.distance == "critic":
+                estimate = self._critic_estimate(self.critic_(fixed), group)
+                if estimate is not None:
+                    loss = loss - estimate
+            if loss.requires_grad:
+                loss.backward()
+                optimizer.step()
+            if self.uses_distance and self.distance == "critic":
+                self.critic_.clip_weights()
+
+    def _encoder_adversary_term(self, embedding, group):
+        """The encoder's side of :math:`-L_A`, per ``adversary_loss``."""
+        params = {k: v.detach() for k, v in self.adversary_.named_parameters()}
+        logits = torch.func.functional_call(self.adversary_, params, (embedding,))
+        known = group >= 0
+        count = known.sum().clamp_min(1)
+        if self.adversary_loss == "confusion":
+            # cross-entropy to the uniform distribution, minus its minimum log K
+            log_p = F.log_softmax(logits, dim=1)
+            per_sample = -log_p.mean(dim=1) - math.log(self.n_groups)
+            return (per_sample * known).sum() / count
+        per_sample = F.cross_entropy(logits, group.clamp_min(0), reduction="none")
+        if self.adversary_loss == "capped":
+            per_sample = per_sample.clamp(max=math.log(self.n_groups))
+        return -(per_sample * known).sum() / count
 
     def train_step_single(self, batch, **fit_params):
         # switching modes walks every submodule; do it only after validation
@@ -246,21 +318,21 @@ class FairRepNet(NeuralNet):
         has_adversary = has_distance = False
         group = Xi.get("group") if isinstance(Xi, dict) else None
         if group is not None and (self.uses_adversary or self.uses_distance):
-            reversed_embedding = gradient_reversal(embedding)
+            self._inner_adversary_steps(embedding, group)
             if self.uses_adversary:
                 known = group >= 0
                 # sum / count instead of a mean: no host sync to test for an
                 # all-missing batch, which simply contributes zero
                 adversary_loss = F.cross_entropy(
-                    self.adversary_(reversed_embedding), group,
+                    self.adversary_(embedding.detach()), group,
                     ignore_index=-1, reduction="sum",
                 ) / known.sum().clamp_min(1)
-                objective = objective + self.adversary_weight * adversary_loss
-                reported = reported - self.adversary_weight * adversary_loss.detach()
+                encoder_term = self._encoder_adversary_term(embedding, group)
+                weight = self.adversary_weight
+                objective = objective + adversary_loss + weight * encoder_term
+                reported = reported + weight * encoder_term.detach()
                 has_adversary = known.any()
-            distance_loss, surrogate = self._distance_terms(
-                embedding, reversed_embedding, group
-            )
+            distance_loss, surrogate = self._distance_terms(embedding, group)
             if distance_loss is not None:
                 objective = objective + self.alpha * surrogate
                 reported = reported + self.alpha * distance_loss.detach()
@@ -278,7 +350,20 @@ class FairRepNet(NeuralNet):
         )
         return {"loss": reported, "y_pred": logits, "loss_terms": (terms, present)}
 
-    def _distance_terms(self, embedding, reversed_embedding, group):
+    def _critic_estimate(self, scores, group):
+        present = set(torch.unique(group[group >= 0]).tolist())
+        pairs = [
+            (p, pair) for p, pair in enumerate(self.group_pairs)
+            if pair[0] in present and pair[1] in present
+        ]
+        if not pairs:
+            return None
+        columns = [p for p, _ in pairs]
+        return critic_distance(
+            scores[:, columns], group, [pair for _, pair in pairs]
+        ).mean()
+
+    def _distance_terms(self, embedding, group):
         """Return ``(L_D value, differentiated surrogate)`` or ``(None, None)``."""
         if not self.uses_distance:
             return None, None
@@ -287,17 +372,8 @@ class FairRepNet(NeuralNet):
                 embedding, group, distance=self.distance, **(self.distance_params or {})
             )
             return value, value
-        present = set(torch.unique(group[group >= 0]).tolist())
-        pairs = [
-            (p, pair) for p, pair in enumerate(self.group_pairs)
-            if pair[0] in present and pair[1] in present
-        ]
-        if not pairs:
+        estimate = self._critic_estimate(self.critic_(gradient_reversal(embedding)), group)
+        if estimate is None:
             return None, None
-        scores = self.critic_(reversed_embedding)
-        columns = [p for p, _ in pairs]
-        estimate = critic_distance(
-            scores[:, columns], group, [pair for _, pair in pairs]
-        ).mean()
         # behind the reversal: the critic ascends its estimate, the encoder descends it
         return estimate, -estimate
