@@ -10,6 +10,7 @@ front end the study needs.
 
 __version__ = "0.1.0.dev0"
 
+from .perspective import FairPer  # noqa: E402
 from .representation import FairRep  # noqa: E402
 
-__all__ = ["FairRep", "__version__"]
+__all__ = ["FairPer", "FairRep", "__version__"]

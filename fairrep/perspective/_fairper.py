@@ -1,0 +1,662 @@
+"""FairPer: perspective-switchable classification on a fair representation (stage 2)."""
+
+import copy
+import inspect
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import PassthroughScoring, ProgressBar
+
+from ..representation._net import TensorBatchIterator, TensorDataset
+from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
+from ..utils._validation import (
+    _sorted_unique,
+    check_sensitive_features,
+    encode_groups,
+    is_missing,
+)
+from ._modules import PerspectiveModule
+from ._net import LOSS_TERMS, FairPerNet
+
+__all__ = ["FairPer"]
+
+# Prediction batches only read the data, so they can be large.
+_EVAL_BATCH_SIZE = 4096
+
+
+def _as_float32_tensor(X, device):
+    return torch.tensor(np.asarray(X, dtype=np.float32), device=device)
+
+
+def _label_array(values):
+    """Non-missing labels as a NumPy array whose dtype numpy infers (numbers stay numbers)."""
+    values = list(values)
+    if values and all(isinstance(v, str) for v in values):
+        return np.asarray(values, dtype=object)
+    return np.asarray(values)
+
+
+def _check_targets(Y, n_samples):
+    """Validate ``Y``; return labels (n, P) object, missing mask, perspective names."""
+    if Y is None:
+        raise ValueError(
+            "FairPer requires y to be passed, but the target y is None; give Y, "
+            "one column of labels per perspective."
+        )
+    if isinstance(Y, pd.DataFrame):
+        names = [str(column) for column in Y.columns]
+        labels = Y.to_numpy(dtype=object)
+    else:
+        labels = np.asarray(Y, dtype=object)
+        if labels.ndim == 1:
+            labels = labels[:, None]
+        if labels.ndim != 2:
+            raise ValueError(
+                "Y must be 1-D (one perspective) or 2-D of shape (n_samples, "
+                f"n_perspectives); got an array of shape {np.shape(Y)}."
+            )
+        names = [str(index) for index in range(labels.shape[1])]
+    if labels.shape[1] == 0:
+        raise ValueError("Y has no column; expected one column per perspective.")
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f"Y's column names must be distinct perspectives; got {names}."
+        )
+    if labels.shape[0] != n_samples:
+        raise ValueError(
+            f"Y has {labels.shape[0]} rows but X has {n_samples} samples; they "
+            "must have the same length."
+        )
+    missing = np.column_stack(
+        [is_missing(labels[:, j]) for j in range(labels.shape[1])]
+    )
+    for j, name in enumerate(names):
+        known = labels[~missing[:, j], j]
+        if known.size == 0:
+            raise ValueError(
+                f"Y's column {name!r} has no label (every value is missing); each "
+                "perspective needs labelled samples."
+            )
+        check_classification_targets(_label_array(known))
+    return labels, missing, names
+
+
+class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
+    r"""Perspective-switchable classifier on a fair representation (stage 2).
+
+    Stage 2 of Chien & Lee (section 2.2.3, Fig. 4). On top of a fair
+    representation (a :class:`~fairrep.FairRep`, or ``X`` itself), a fully
+    connected layer adapts the representation, a triplet network embeds it
+    in a :math:`d`-dimensional space, and one cross-entropy head per
+    perspective (each rater group's consensus, and the gender-free truth)
+    classifies it. The network minimises
+
+    .. math::
+
+        L_{Per} = L_2 + \lambda\,L_T
+
+    where :math:`L_2` is the cross-entropy of every perspective's labels and
+    :math:`L_T` the triplet loss of Veit et al. (2017). ``perspective``
+    selects which head :meth:`predict`, :meth:`predict_proba`,
+    :meth:`transform` and :meth:`score` use; switching it with
+    ``set_params(perspective=...)`` needs no refit.
+
+    **Training pairs and the conditional embedding.** Each sample is
+    trained under every perspective: the pair (item :math:`i`, perspective
+    :math:`s`) with a known label :math:`y_{is}` adds one cross-entropy term
+    to :math:`L_2`, averaged over the labelled pairs of the batch; a missing
+    label adds none. As in Veit's conditional similarity networks, the
+    perspective conditions a shared embedding :math:`f(x)` by a learned mask
+    :math:`m_s`: :math:`z_s(x) = \mathrm{normalize}(f(x) \odot
+    \mathrm{ReLU}(m_s))`, and head :math:`s` reads :math:`z_s(x)`.
+
+    **Triplets.** The group of a sample for the triplets is its
+    ``sensitive_features`` value: the rater group whose perspective the
+    item's truth takes. For the paper's data that is, on the perception
+    biased set S2, the group whose consensus equals the truth, and no group
+    (missing) on S1, where all groups perceive alike
+    (:func:`~fairrep.perspective.perspective_groups` builds it). Within each
+    mini-batch, every sample with a group that has another sample of its
+    group and one of another group is an anchor :math:`x_a`; a positive
+    :math:`x_p` (same group) and a negative :math:`x_n` (another group) are
+    drawn uniformly among those, vectorised. The loss is Veit's triplet
+    hinge in every perspective's conditioned embedding, averaged over the
+    triplets :math:`T` and perspectives :math:`S`:
+
+    .. math::
+
+        L_T = \frac{1}{|S|\,|T|} \sum_{s \in S} \sum_{(a, p, n) \in T}
+              \max\{0,\ \lVert z_s(x_a) - z_s(x_p) \rVert_2
+              - \lVert z_s(x_a) - z_s(x_n) \rVert_2 + h\}.
+
+    So samples of the same rater-group perspective become neighbours under
+    every perspective (the consistency of Table 4), and each head still
+    reads its own masked subspace. Veit et al. bound the embedding and mask
+    norms with penalties; here the conditioned embedding has unit norm, so
+    the margin :math:`h` cannot be met by scaling alone.
+
+    Parameters
+    ----------
+    representation : estimator or None, default=None
+        The stage-1 representation, e.g. :class:`~fairrep.FairRep`: anything
+        with ``fit`` and ``transform``. None means ``X`` already is the
+        representation (e.g. after a FairRep step in a Pipeline). A fitted
+        estimator is used as is; an unfitted one is cloned and fitted in
+        :meth:`fit` on the ``representation_target`` column of ``Y``, with
+        ``sensitive_features`` when its ``fit`` accepts them, on the rows
+        where that label is known. :func:`~sklearn.base.clone` (hence
+        ``GridSearchCV``) unfits it, so in cross-validation it is refitted on
+        each training fold; wrap a fitted one in
+        :class:`sklearn.frozen.FrozenEstimator` to keep it.
+    perspective : str or None, default=None
+        The perspective :meth:`predict`, :meth:`predict_proba`,
+        :meth:`transform` and :meth:`score` use: one of ``perspectives_``.
+        None means the last column of ``Y``, which
+        :func:`~fairrep.perspective.perspective_targets` makes the
+        gender-free truth (``"all"``).
+    representation_target : str or None, default=None
+        Column of ``Y`` an unfitted ``representation`` is trained on; None
+        means the last column (the truth, as in the paper's stage 1).
+    freeze_representation : bool, default=True
+        If True the representation is computed once and not trained further.
+        If False its torch encoder (``net_.module_.encoder`` of a fitted
+        :class:`~fairrep.FairRep`) is copied into the network and fine-tuned
+        with :math:`L_{Per}`; ``transform`` then reads raw features.
+    hidden_size : int, default=64
+        Width of the fully connected layer adapting the representation.
+    embedding_dim : int, default=32
+        Dimension :math:`d` of the triplet embedding.
+    triplet_weight : float, default=0.01
+        :math:`\lambda`, the weight of :math:`L_T` (the paper grid-searches
+        [0.01, 0.001]). 0 trains the heads only.
+    margin : float, default=0.2
+        Triplet margin :math:`h` (Veit et al. use 0.2), on unit-norm
+        embeddings, so at most 2 is meaningful.
+    dropout : float, default=0.2
+        Dropout after the adapter and before the heads (section 3.1).
+    lr : float, default=1e-3
+        Adam learning rate (section 3.1).
+    weight_decay : float, default=1e-3
+        Adam weight decay (section 3.1).
+    batch_size : int, default=32
+        Mini-batch size (section 3.1); triplets are drawn within a batch.
+    max_epochs : int, default=50
+        Number of passes over the data.
+    device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the triplet draws
+        (and an unfitted ``representation`` is fitted as configured; give it
+        its own ``random_state``).
+    verbose : int, default=0
+        0 is silent; 1 prints skorch's epoch table; 2 adds a progress bar.
+
+    Attributes
+    ----------
+    perspectives_ : ndarray of str of shape (n_perspectives,)
+        The perspectives learned: ``Y``'s column names (as strings) for a
+        DataFrame, ``"0", "1", ...`` for an array (``"0"`` for a 1-D ``y``).
+    classes_ : ndarray of shape (n_classes,)
+        The labels of all perspectives together; every head predicts among
+        them.
+    groups_ : ndarray of shape (n_groups,) or None
+        The perspective groups of the triplets; None without
+        ``sensitive_features``.
+    representation_ : estimator or None
+        The fitted representation (None when ``representation`` is None).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        When ``X`` has string column names.
+    net_ : skorch.NeuralNet
+        The trained private net.
+    history_ : pandas.DataFrame
+        One row per epoch: ``train_loss`` (:math:`L_{Per}`),
+        ``perspective_loss`` (:math:`L_2`), ``triplet_loss``
+        (:math:`L_T`), ``dur``.
+    n_iter_ : int
+        Number of epochs run.
+
+    See Also
+    --------
+    fairrep.FairRep : Stage 1, the fair representation.
+    fairrep.perspective.perspective_targets : ``Y`` and the groups from
+        multi-rater labels.
+
+    Notes
+    -----
+    scikit-learn scorers pass a 1-D ``y``; :meth:`score` takes a 1-D ``y``
+    (the labels of the current perspective) or the 2-D ``Y`` of
+    :meth:`fit`, from which it reads the current perspective's column, so
+    ``GridSearchCV(FairPer(...), ...)`` with the default scoring ranks
+    candidates by accuracy under ``perspective``. Missing labels are left
+    out of the score.
+
+    References
+    ----------
+    .. [1] W.-S. Chien and C.-C. Lee, "A Two-Stage Learning Strategy for Fair
+       Speech Emotion Recognition", section 2.2.3, Fig. 4.
+    .. [2] A. Veit, S. Belongie and T. Karaletsos, "Conditional Similarity
+       Networks", CVPR 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from fairrep.perspective import FairPer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 4))
+    >>> truth = np.where(X[:, 0] > 0, "ang", "neu")
+    >>> male = np.where(X[:, 0] + X[:, 1] > 0, "ang", "neu")
+    >>> female = np.where(X[:, 0] - X[:, 1] > 0, "ang", "neu")
+    >>> Y = pd.DataFrame({"male": male, "female": female, "all": truth})
+    >>> groups = np.select([male != female], [np.where(male == truth, "male",
+    ...                    "female")], None)
+    >>> model = FairPer(max_epochs=20, random_state=0).fit(
+    ...     X, Y, sensitive_features=groups)
+    >>> model.perspectives_.tolist()
+    ['male', 'female', 'all']
+    >>> model.transform(X).shape
+    (300, 32)
+    >>> model.set_params(perspective="male").predict_all(X).shape
+    (300, 3)
+    """
+
+    _parameter_constraints: dict = {
+        "representation": [HasMethods(["fit", "transform"]), None],
+        "perspective": [str, None],
+        "representation_target": [str, None],
+        "freeze_representation": ["boolean"],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "triplet_weight": [Interval(Real, 0, None, closed="left")],
+        "margin": [Interval(Real, 0, None, closed="neither")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        representation=None,
+        *,
+        perspective=None,
+        representation_target=None,
+        freeze_representation=True,
+        hidden_size=64,
+        embedding_dim=32,
+        triplet_weight=0.01,
+        margin=0.2,
+        dropout=0.2,
+        lr=1e-3,
+        weight_decay=1e-3,
+        batch_size=32,
+        max_epochs=50,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.representation = representation
+        self.perspective = perspective
+        self.representation_target = representation_target
+        self.freeze_representation = freeze_representation
+        self.hidden_size = hidden_size
+        self.embedding_dim = embedding_dim
+        self.triplet_weight = triplet_weight
+        self.margin = margin
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- fitting ------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, Y, *, sensitive_features=None):
+        """Fit the representation (if needed) and the perspective network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input of ``representation`` (or the representation itself
+            when ``representation`` is None); no missing values.
+        Y : array-like of shape (n_samples, n_perspectives) or (n_samples,)
+            One column of class labels per perspective; a DataFrame's column
+            names name the perspectives. Missing labels (None/NaN) are
+            allowed per cell and add no :math:`L_2` term. A 1-D ``y`` is one
+            perspective.
+        sensitive_features : array-like of shape (n_samples,), default=None
+            The rater-group perspective of each sample for the triplets (see
+            :func:`~fairrep.perspective.perspective_groups`); None/NaN where
+            a sample has none. Also passed to an unfitted ``representation``.
+            When None, no triplet term is used. With ``triplet_weight > 0``
+            at least two groups are required.
+
+        Returns
+        -------
+        self : FairPer
+        """
+        # nested validation stays on: the representation is a user estimator
+        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=True)
+        n_samples = X.shape[0]
+        labels, missing, names = _check_targets(Y, n_samples)
+        perspective_index = self._resolve_perspective(names, self.perspective)
+        target_index = self._resolve_perspective(
+            names, self.representation_target, argument="representation_target"
+        )
+
+        known_labels = _label_array(labels[~missing])
+        classes = _label_array(_sorted_unique(known_labels))
+        if classes.shape[0] < 2:
+            raise ValueError(
+                "Y must contain at least two classes over all perspectives; got "
+                f"one class: {classes.tolist()}."
+            )
+        lookup = {value: code for code, value in enumerate(classes.tolist())}
+        codes = np.full(labels.shape, -1, dtype=np.int64)
+        codes[~missing] = [lookup[value] for value in known_labels.tolist()]
+
+        if sensitive_features is None:
+            group_codes = np.full(n_samples, -1, dtype=np.int64)
+            groups = None
+        else:
+            min_groups = 2 if self.triplet_weight > 0 else 1
+            group_labels, group_missing = check_sensitive_features(
+                sensitive_features, n_samples, min_groups=min_groups
+            )
+            group_codes, groups = encode_groups(group_labels, group_missing)
+
+        device = resolve_device(self.device)
+        representation = self._fit_representation(
+            X, labels, missing, target_index, sensitive_features
+        )
+        encoder = None
+        if representation is None:
+            inputs = X
+        elif self.freeze_representation:
+            inputs = representation.transform(X)
+        else:
+            encoder = self._trainable_encoder(representation)
+            inputs = X
+        n_adapter_inputs = (
+            inputs.shape[1] if encoder is None else representation.transform(X[:1]).shape[1]
+        )
+        inputs = _as_float32_tensor(inputs, device)
+
+        data = {
+            "X": inputs,
+            "group": torch.as_tensor(group_codes, dtype=torch.int64, device=device),
+        }
+        target = torch.as_tensor(codes, dtype=torch.int64, device=device)
+        seed = seed_from_random_state(self.random_state)
+        with torch_seed(seed, device):
+            net = self._build_net(
+                n_features=n_adapter_inputs,
+                n_perspectives=len(names),
+                n_classes=classes.shape[0],
+                encoder=encoder,
+                device=device,
+            )
+            net.fit(TensorDataset(data, target), None)
+
+        self.perspectives_ = np.asarray(names, dtype=object)
+        self.classes_ = classes
+        self.groups_ = groups
+        self.representation_ = representation
+        self._perspective_index_fit = perspective_index
+        self.net_ = net
+        self.n_iter_ = len(net.history)
+        self.history_ = self._history_frame(net.history)
+        return self
+
+    @staticmethod
+    def _resolve_perspective(names, value, argument="perspective"):
+        if value is None:
+            return len(names) - 1
+        if not isinstance(value, str) or value not in names:
+            raise ValueError(
+                f"{argument}={value!r} is not a learned perspective; expected one "
+                f"of {list(names)} (or None for the last, {names[-1]!r})."
+            )
+        return names.index(value)
+
+    def _fit_representation(self, X, labels, missing, target_index, sensitive_features):
+        if self.representation is None:
+            return None
+        try:
+            check_is_fitted(self.representation)
+        except NotFittedError:
+            pass
+        else:
+            # a fine-tuned copy must not change the user's fitted estimator
+            if self.freeze_representation:
+                return self.representation
+            return copy.deepcopy(self.representation)
+        representation = clone(self.representation)
+        rows = ~missing[:, target_index]
+        y = _label_array(labels[rows, target_index])
+        fit_params = {}
+        if sensitive_features is not None and "sensitive_features" in (
+            inspect.signature(representation.fit).parameters
+        ):
+            sensitive = np.asarray(sensitive_features, dtype=object)
+            fit_params["sensitive_features"] = sensitive[rows]
+        return representation.fit(X[rows], y, **fit_params)
+
+    @staticmethod
+    def _trainable_encoder(representation):
+        """Copy the torch encoder of a fitted FairRep-like representation."""
+        module = getattr(getattr(representation, "net_", None), "module_", None)
+        encoder = getattr(module, "encoder", None)
+        if not isinstance(encoder, torch.nn.Module):
+            raise ValueError(
+                "freeze_representation=False needs a representation with a torch "
+                "encoder at net_.module_.encoder (a fairrep FairRep); got "
+                f"{type(representation).__name__}. Use freeze_representation=True."
+            )
+        return copy.deepcopy(encoder)
+
+    def _build_net(self, *, n_features, n_perspectives, n_classes, encoder, device):
+        callbacks = [
+            (name, PassthroughScoring(name=name, on_train=True)) for name in LOSS_TERMS
+        ]
+        if self.verbose and self.verbose > 1:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return FairPerNet(
+            module=PerspectiveModule,
+            module__n_features=n_features,
+            module__hidden_size=int(self.hidden_size),
+            module__embedding_dim=int(self.embedding_dim),
+            module__n_perspectives=n_perspectives,
+            module__n_classes=n_classes,
+            module__dropout=float(self.dropout),
+            module__encoder=encoder,
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=float(self.weight_decay),
+            lr=float(self.lr),
+            max_epochs=int(self.max_epochs),
+            batch_size=int(self.batch_size),
+            dataset=TensorDataset,
+            iterator_train=TensorBatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=TensorBatchIterator,
+            iterator_valid__batch_size=max(int(self.batch_size), _EVAL_BATCH_SIZE),
+            train_split=None,
+            callbacks=callbacks,
+            predict_nonlinearity=None,
+            verbose=int(bool(self.verbose)),
+            device=str(device),
+            triplet_weight=float(self.triplet_weight),
+            margin=float(self.margin),
+        )
+
+    @staticmethod
+    def _history_frame(history):
+        columns = ["epoch", "train_loss", *LOSS_TERMS, "dur"]
+        rows = [{c: epoch.get(c, np.nan) for c in columns} for epoch in history]
+        return pd.DataFrame(rows, columns=columns)
+
+    # -- inference ----------------------------------------------------------
+    def _current_perspective(self):
+        check_is_fitted(self)
+        return self._resolve_perspective(list(self.perspectives_), self.perspective)
+
+    def _forward(self, X):
+        """``(logits (n, P, C), embedding (n, P, d))`` as CPU tensors, eval mode."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        inputs = X
+        if self.representation_ is not None and self.freeze_representation:
+            inputs = self.representation_.transform(X)
+        tensor = _as_float32_tensor(inputs, self.net_.device)
+        with torch.no_grad():
+            logits, embedding = self.net_.forward({"X": tensor})
+        return logits, embedding
+
+    def transform(self, X):
+        """The embedding :math:`z_s(x)` conditioned on the current perspective.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        embedding : ndarray of float32 of shape (n_samples, embedding_dim)
+            Unit-norm rows: the space the triplet loss shapes.
+        """
+        index = self._current_perspective()
+        return self._forward(X)[1][:, index, :].numpy()
+
+    def predict_proba(self, X):
+        """Class probabilities under the current perspective.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        index = self._current_perspective()
+        logits = self._forward(X)[0][:, index, :]
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        index = self._current_perspective()
+        logits = self._forward(X)[0][:, index, :]
+        return torch.log_softmax(logits.double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Most probable class under the current perspective.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        index = self._current_perspective()
+        logits = self._forward(X)[0][:, index, :]
+        return self.classes_[logits.argmax(dim=1).numpy()]
+
+    def predict_all(self, X):
+        """Predictions under every perspective at once, for a report.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        predictions : pandas.DataFrame of shape (n_samples, n_perspectives)
+            One column per perspective, in ``perspectives_`` order; indexed
+            like ``X`` when it is a DataFrame.
+        """
+        check_is_fitted(self)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        logits = self._forward(X)[0]
+        codes = logits.argmax(dim=2).numpy()
+        return pd.DataFrame(
+            {
+                name: self.classes_[codes[:, j]]
+                for j, name in enumerate(self.perspectives_)
+            },
+            index=index,
+        )
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy under the current perspective.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_perspectives)
+            The labels of the current perspective, or the 2-D ``Y`` of
+            :meth:`fit`, whose column for the current perspective is used.
+            Missing labels are left out.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        index = self._current_perspective()
+        if isinstance(y, pd.DataFrame):
+            if list(map(str, y.columns)) != list(self.perspectives_):
+                raise ValueError(
+                    f"y's columns {list(y.columns)} differ from the learned "
+                    f"perspectives {self.perspectives_.tolist()}."
+                )
+            y = y.to_numpy(dtype=object)
+        y = np.asarray(y, dtype=object)
+        if y.ndim == 2 and y.shape[1] == len(self.perspectives_):
+            y = y[:, index]
+        elif y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(
+                "y must be 1-D (labels of the current perspective) or 2-D with "
+                f"one column per perspective ({len(self.perspectives_)}); got "
+                f"shape {y.shape}."
+            )
+        known = ~is_missing(y)
+        y_pred = self.predict(X)
+        weight = None if sample_weight is None else np.asarray(sample_weight)[known]
+        return accuracy_score(
+            _label_array(y[known]), y_pred[known], sample_weight=weight
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.classifier_tags.multi_class = True
+        tags.target_tags.multi_output = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
