@@ -94,9 +94,20 @@ class Critic(nn.Module):
     """WGAN critic: one scalar potential per pair of groups.
 
     Output ``p`` is the Kantorovich potential :math:`f_p` of the ``p``-th
-    pair; Lipschitz continuity is kept by clipping the weights to
-    ``[-clip, clip]`` before each training step (Arjovsky et al., 2017), the
-    scheme NRL (Feng et al., 2019) uses.
+    pair. Its Lipschitz continuity is kept either by clipping the weights to
+    ``[-clip, clip]`` before each training step (Arjovsky et al., 2017), or,
+    with ``clip=None``, by the gradient penalty the training loop adds
+    (:func:`~fairrep.representation._distances.critic_gradient_penalty`,
+    Gulrajani et al., 2017).
+
+    Parameters
+    ----------
+    n_features : int
+    n_hidden : int
+    n_pairs : int
+        One output per pair of groups.
+    clip : float or None, default=0.01
+        Weight-clipping bound; None disables clipping.
     """
 
     def __init__(self, n_features, n_hidden, n_pairs, clip=0.01):
@@ -108,6 +119,8 @@ class Critic(nn.Module):
 
     @torch.no_grad()
     def clip_weights(self):
+        if self.clip is None:
+            return
         for parameter in self.parameters():
             parameter.clamp_(-self.clip, self.clip)
 

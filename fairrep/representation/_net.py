@@ -7,7 +7,8 @@ customises skorch only where skorch's guide says it is safe:
 
 * :meth:`FairRepNet.initialize_module` adds the adversary (``adversary_``) and
   the WGAN critic (``critic_``), configured through ``adversary__*`` and
-  ``critic__*`` parameters, so one optimizer updates every module;
+  ``critic__*`` parameters, with their own optimizer
+  (``adversary_optimizer_``);
 * :meth:`FairRepNet.get_loss` is the emotion cross-entropy :math:`L_1`;
 * :meth:`FairRepNet.train_step_single` adds :math:`-L_A` and
   :math:`\\alpha L_D` of eq. (1) and runs one backward pass.
@@ -26,8 +27,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 
-from ._distances import critic_distance, group_distance
-from ._modules import gradient_reversal
+from ._distances import critic_distance, critic_gradient_penalty, group_distance
 
 __all__ = ["FairRepNet", "LossTermsLogger", "TensorBatchIterator", "TensorDataset"]
 
@@ -144,16 +144,17 @@ class LossTermsLogger(Callback):
 class FairRepNet(NeuralNet):
     """skorch net minimising :math:`L_{Rep} = L_1 - L_A + \\alpha L_D` (eq. 1).
 
-    The module returns ``(logits, embedding)``. With gradient reversal the
-    differentiated objective is
-    ``L_1 + adversary_weight * L_A(adversary(R(z))) + alpha * L_D(z)`` where
-    ``R`` reverses gradients: the adversary's parameters descend
-    :math:`L_A`, while the encoder receives :math:`-\\nabla L_A`, i.e. descends
-    :math:`L_1 - w L_A + \\alpha L_D`, exactly eq. (1) with :math:`L_A`
-    weighted by ``w = adversary_weight``. For ``distance="critic"`` the
-    critic sits behind the same reversal and the term enters as
-    ``-alpha * D``: the critic ascends its estimate ``D``, the encoder descends
-    it. The recorded ``train_loss`` is the value of eq. (1) itself.
+    The module returns ``(logits, embedding)``. The encoder descends
+    :math:`L_1 + w\\,T_A + \\alpha L_D` where :math:`T_A` is its adversarial
+    term (``adversary_loss``; :math:`-L_A` for ``"reversal"``, which is
+    eq. (1) with :math:`L_A` weighted by ``w = adversary_weight``). The
+    adversary and the critic learn on the detached embedding, with their
+    own optimizer and unscaled losses (:math:`L_A`; for ``distance="critic"``
+    the critic ascends its estimate :math:`\\hat W_1`, less
+    ``gradient_penalty`` times its WGAN-GP penalty); the encoder's terms go
+    through them with their parameters held fixed. The recorded
+    ``train_loss`` is :math:`L_1 + w\\,T_A + \\alpha L_D`, eq. (1) itself
+    for ``"reversal"``.
 
     Parameters
     ----------
@@ -174,6 +175,12 @@ class FairRepNet(NeuralNet):
         :func:`~fairrep.representation._distances.group_distance`.
     n_groups : int
         Number of known groups (0 when no sensitive features were given).
+    adversary_loss : {"reversal", "capped", "confusion"}
+        The encoder's adversarial term (see :class:`~fairrep.FairRep`).
+    adversary_steps : int
+        Updates of the adversary and critic per encoder update.
+    gradient_penalty : float
+        Weight of the critic's gradient penalty; 0 disables it.
     """
 
     # the extra modules take ``adversary__*`` / ``critic__*`` parameters even
@@ -192,6 +199,7 @@ class FairRepNet(NeuralNet):
         n_groups=0,
         adversary_loss="reversal",
         adversary_steps=1,
+        gradient_penalty=0.0,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -204,6 +212,7 @@ class FairRepNet(NeuralNet):
         self.n_groups = n_groups
         self.adversary_loss = adversary_loss
         self.adversary_steps = adversary_steps
+        self.gradient_penalty = gradient_penalty
 
     @property
     def uses_adversary(self):
@@ -277,9 +286,9 @@ class FairRepNet(NeuralNet):
                     self.adversary_(fixed), group, ignore_index=-1, reduction="sum"
                 ) / known.sum().clamp_min(1)
             if self.uses_distance and self.distance == "critic":
-                estimate = self._critic_estimate(self.critic_(fixed), group)
-                if estimate is not None:
-                    loss = loss - estimate
+                critic_loss = self._critic_loss(fixed, group)
+                if critic_loss is not None:
+                    loss = loss + critic_loss
             if loss.requires_grad:
                 loss.backward()
                 optimizer.step()
@@ -332,9 +341,11 @@ class FairRepNet(NeuralNet):
                 objective = objective + adversary_loss + weight * encoder_term
                 reported = reported + weight * encoder_term.detach()
                 has_adversary = known.any()
-            distance_loss, surrogate = self._distance_terms(embedding, group)
+            distance_loss, surrogate, critic_loss = self._distance_terms(embedding, group)
             if distance_loss is not None:
                 objective = objective + self.alpha * surrogate
+                if critic_loss is not None:
+                    objective = objective + critic_loss
                 reported = reported + self.alpha * distance_loss.detach()
                 has_distance = True
             else:
@@ -350,12 +361,16 @@ class FairRepNet(NeuralNet):
         )
         return {"loss": reported, "y_pred": logits, "loss_terms": (terms, present)}
 
-    def _critic_estimate(self, scores, group):
+    def _present_pairs(self, group):
+        """``(output column, (i, j))`` for the pairs of groups in the batch."""
         present = set(torch.unique(group[group >= 0]).tolist())
-        pairs = [
+        return [
             (p, pair) for p, pair in enumerate(self.group_pairs)
             if pair[0] in present and pair[1] in present
         ]
+
+    def _critic_estimate(self, scores, group, pairs=None):
+        pairs = self._present_pairs(group) if pairs is None else pairs
         if not pairs:
             return None
         columns = [p for p, _ in pairs]
@@ -363,17 +378,36 @@ class FairRepNet(NeuralNet):
             scores[:, columns], group, [pair for _, pair in pairs]
         ).mean()
 
+    def _critic_loss(self, fixed, group):
+        """The critic's loss on a detached embedding: :math:`-\\hat W_1` (+ penalty)."""
+        pairs = self._present_pairs(group)
+        if not pairs:
+            return None
+        loss = -self._critic_estimate(self.critic_(fixed), group, pairs)
+        if self.gradient_penalty > 0:
+            loss = loss + self.gradient_penalty * critic_gradient_penalty(
+                self.critic_, fixed, group, pairs
+            )
+        return loss
+
     def _distance_terms(self, embedding, group):
-        """Return ``(L_D value, differentiated surrogate)`` or ``(None, None)``."""
+        """Return ``(L_D value, encoder's surrogate, critic's loss)``.
+
+        All three are None when the term does not apply to the batch; the
+        critic's loss is None unless ``distance="critic"``.
+        """
         if not self.uses_distance:
-            return None, None
+            return None, None, None
         if self.distance != "critic":
             value = group_distance(
                 embedding, group, distance=self.distance, **(self.distance_params or {})
             )
-            return value, value
-        estimate = self._critic_estimate(self.critic_(gradient_reversal(embedding)), group)
-        if estimate is None:
-            return None, None
-        # behind the reversal: the critic ascends its estimate, the encoder descends it
-        return estimate, -estimate
+            return value, value, None
+        critic_loss = self._critic_loss(embedding.detach(), group)
+        if critic_loss is None:
+            return None, None, None
+        # the encoder descends the estimate of the critic held fixed
+        params = {k: v.detach() for k, v in self.critic_.named_parameters()}
+        scores = torch.func.functional_call(self.critic_, params, (embedding,))
+        estimate = self._critic_estimate(scores, group)
+        return estimate, estimate, critic_loss
