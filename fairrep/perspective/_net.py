@@ -10,14 +10,13 @@ safe: :meth:`FairPerNet.get_loss` is :math:`L_2` and
 :meth:`FairPerNet.train_step_single` adds :math:`\\lambda L_T`.
 """
 
-import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.dataset import unpack_data
 
 from ._triplet import conditional_triplet_loss, sample_triplets
 
-__all__ = ["FairPerNet", "LOSS_TERMS"]
+__all__ = ["LOSS_TERMS", "FairPerNet"]
 
 #: The per-epoch loss components recorded in the history.
 LOSS_TERMS = ("perspective_loss", "triplet_loss")
