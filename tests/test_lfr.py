@@ -98,6 +98,68 @@ def test_objective_equals_aif360_sklearn_loss_for_binary_two_groups():
     assert float(total) == pytest.approx(aif, rel=1e-10)
 
 
+def test_objective_gradient_matches_finite_differences():
+    # The objective expands the squared distances and the reconstruction error
+    # (no (n_samples, n_features) intermediate); its autograd gradient must
+    # still be that of the plain formula.
+    rng = np.random.RandomState(5)
+    X = rng.normal(size=(25, 3))
+    y = rng.randint(0, 3, size=25)
+    s = rng.randint(-1, 3, size=25)  # three groups and some unknown
+    V = torch.tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    logits = torch.tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    Xt, yt, st = _torch(X, y, s)
+    for reference in ("pairs", "pool"):
+
+        def total(prototypes, class_logits, reference=reference):
+            return lfr_objective(
+                Xt,
+                yt,
+                st,
+                prototypes,
+                class_logits,
+                n_groups=3,
+                reconstruct_weight=0.5,
+                target_weight=1.0,
+                fairness_weight=3.0,
+                fairness_reference=reference,
+            )[0]
+
+        assert torch.autograd.gradcheck(total, (V, logits), eps=1e-6, atol=1e-6)
+
+
+def test_absent_group_leaves_the_parity_term_unchanged():
+    # A group with no sample (as in a mini-batch) is left out of L_z.
+    rng = np.random.RandomState(8)
+    X = rng.normal(size=(30, 2))
+    y = rng.randint(0, 2, size=30)
+    s = rng.randint(0, 2, size=30)
+    V = rng.normal(size=(3, 2))
+    logits = rng.normal(size=(3, 2))
+    kwargs = {"reconstruct_weight": 0.0, "target_weight": 0.0, "fairness_weight": 1.0}
+    for reference in ("pairs", "pool"):
+        two, _ = lfr_objective(
+            *_torch(X, y, s, V, logits),
+            n_groups=2,
+            fairness_reference=reference,
+            **kwargs,
+        )
+        # the same samples as groups 0 and 2 of three: group 1 is empty
+        three, _ = lfr_objective(
+            *_torch(X, y, 2 * s, V, logits),
+            n_groups=3,
+            fairness_reference=reference,
+            **kwargs,
+        )
+        assert float(two) > 0
+        assert float(three) == pytest.approx(float(two), rel=1e-12)
+    # one group only: no parity term
+    alone, terms = lfr_objective(
+        *_torch(X, y, np.zeros(30, dtype=int), V, logits), n_groups=2, **kwargs
+    )
+    assert float(alone) == 0.0 and float(terms[2]) == 0.0
+
+
 def test_parity_term_pairs_and_pool_by_hand():
     # Memberships are fixed by putting samples exactly on far-apart prototypes.
     V = np.array([[0.0, 0.0], [100.0, 0.0]])
@@ -191,6 +253,29 @@ def test_lbfgs_matches_or_beats_aif360_sklearn_objective():
         fairness_weight=5.0,
     )
     assert float(own) == pytest.approx(ours.loss_, rel=1e-8)
+
+
+def test_lbfgs_stall_stop_keeps_the_objective(monkeypatch):
+    # The stop on a stalled objective ends L-BFGS sooner than its other
+    # criteria would, at (nearly) the same objective.
+    from fairrep.baselines import _lfr
+
+    X, y, s = planted_bias(n=400, seed=9, n_features=32)
+    params = {"n_prototypes": 5, "max_iter": 3000}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        stopped = [
+            LFR(**params, random_state=seed).fit(X, y, sensitive_features=s)
+            for seed in range(3)
+        ]
+    monkeypatch.setattr(_lfr, "_LBFGS_WINDOW", 10**9)
+    full = [
+        LFR(**params, random_state=seed).fit(X, y, sensitive_features=s)
+        for seed in range(3)
+    ]
+    assert sum(m.n_iter_ for m in stopped) < sum(m.n_iter_ for m in full)
+    for short, long in zip(stopped, full):
+        assert short.loss_ <= long.loss_ * 1.01
 
 
 def test_adam_reaches_the_lbfgs_objective():
