@@ -45,7 +45,7 @@ class DNNClassifier(BaseNeuralClassifier):
     ----------
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has string column names.
     net_ : skorch.NeuralNet
         The trained private net.

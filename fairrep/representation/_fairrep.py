@@ -172,7 +172,7 @@ class FairRep(BaseNeuralClassifier):
         without ``sensitive_features``.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen in ``fit``, when ``X`` has string column names.
     net_ : skorch.NeuralNet
         The trained private net (its ``module_`` is the encoder and head,
