@@ -252,7 +252,8 @@ class FairRepNet(NeuralNet):
 
         The adversary and the critic get their own optimizer so that they can
         take ``adversary_steps - 1`` extra steps per encoder step; skorch
-        zeroes and steps both after :meth:`train_step_single`.
+        zeroes and steps both after :meth:`train_step_single` (see
+        :meth:`train_step`).
         """
         named = list(self.module_.named_parameters())
         args, kwargs = self.get_params_for_optimizer("optimizer", named)
@@ -262,6 +263,63 @@ class FairRepNet(NeuralNet):
             args, kwargs = self.get_params_for_optimizer("optimizer", adversarial)
             self.adversary_optimizer_ = self.optimizer(*args, **kwargs)
         return self
+
+    def train_step(self, batch, **fit_params):
+        """One encoder step, then one step of the adversary and the critic.
+
+        skorch hands its closure to each optimizer in turn: the encoder steps
+        on a full pass of :meth:`train_step_single`, then the adversarial
+        parts step on a second full pass, made with the updated encoder.
+        Only the adversary's loss of that second pass reaches its
+        optimizer, so when nothing else needs it (see
+        :meth:`_short_adversary_pass`) it is computed alone: the same
+        forward of the module (same dropout draws), without the encoder's
+        graph, its other terms or their backward.
+        """
+        if not self._short_adversary_pass():
+            return super().train_step(batch, **fit_params)
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        self.optimizer_.step()
+        self._zero_grad_optimizer()
+        self._adversary_pass(batch, **fit_params)
+        self.adversary_optimizer_.step()
+        return step
+
+    def _short_adversary_pass(self):
+        """Whether the second pass may be cut to the adversary's loss.
+
+        It may when the adversary is the only adversarial part, the distance
+        draws no random numbers (a skipped draw would shift every later
+        one) and no callback looks at the gradients.
+        """
+        if self._optimizers != ["optimizer", "adversary_optimizer"]:
+            return False
+        if not self.uses_adversary:
+            return False
+        if self.uses_distance and self.distance not in ("sinkhorn", "exact"):
+            return False
+        return all(
+            type(callback).on_grad_computed is Callback.on_grad_computed
+            for _, callback in self.callbacks_
+        )
+
+    def _adversary_pass(self, batch, **fit_params):
+        """The adversary's part of :meth:`train_step_single`, with its backward."""
+        if not self.module_.training:
+            self._set_training(True)
+        Xi, _ = unpack_data(batch)
+        group = Xi.get("group") if isinstance(Xi, dict) else None
+        if group is None:
+            return
+        with torch.no_grad():
+            _, embedding = self.infer(Xi, **fit_params)
+        self._inner_adversary_steps(embedding, group)
+        known = group >= 0
+        adversary_loss = F.cross_entropy(
+            self.adversary_(embedding), group, ignore_index=-1, reduction="sum",
+        ) / known.sum().clamp_min(1)
+        adversary_loss.backward()
 
     def _adversarial_parameters(self):
         named = []
