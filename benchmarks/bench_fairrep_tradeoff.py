@@ -28,7 +28,6 @@ Usage::
 
 import argparse
 import itertools
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -38,17 +37,15 @@ import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_baselines import load_tabular, split_and_encode  # noqa: E402
-
-from fairrep.baselines import (  # noqa: E402
+from fairrep.baselines import (
     LFR,
     DNNClassifier,
     ExponentiatedGradientClassifier,
     is_degenerate,
 )
-from fairrep.metrics import statistical_parity_score  # noqa: E402
-from fairrep.representation import FairRep  # noqa: E402
+from fairrep.datasets import load_tabular, split_tabular
+from fairrep.metrics import statistical_parity_score
+from fairrep.representation import FairRep
 
 
 def evaluate(name, estimator, data, *, uses_groups, **params):
@@ -73,9 +70,9 @@ def evaluate(name, estimator, data, *, uses_groups, **params):
 
 
 def run(dataset, args):
-    features, target, sensitive = load_tabular(dataset)
-    data = split_and_encode(
-        features, target, sensitive, n_samples=args.n_samples,
+    data = load_tabular(dataset)
+    data = split_tabular(
+        data.features, data.target, data.sensitive, n_samples=args.n_samples,
         test_size=args.test_size, random_state=args.random_state,
     )
     seed = args.random_state

