@@ -1,157 +1,336 @@
-"""The ``fairrep`` command line."""
+"""The ``fairrep`` command line: ``fairrep demo`` and ``fairrep reproduce``."""
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
+
+_CLAIM_MARKS = {True: "holds  ", False: "fails  ", None: "untested"}
 
 
-def _stage1_methods(max_epochs, random_state):
-    """The stage-1 methods of Table 1, with the paper's training settings."""
-    from .baselines import DNNClassifier
-    from .representation import FairRep
-
-    common = dict(max_epochs=max_epochs, random_state=random_state)
-    return {
-        "DNN": DNNClassifier(**common),
-        "FairRepG": FairRep.fairrep_g(**common),
-        "FairRepF": FairRep.fairrep_f(**common),
-        "FairRep": FairRep(**common),
-    }
+class _UsageError(Exception):
+    """A bad combination of arguments found after parsing (reported like argparse's)."""
 
 
-def run_demo(args):
-    """Stage-1 study (Tables 1 and 2) on the simulated default corpus."""
-    from .datasets import make_rater_perspectives
-    from .experiments._protocol import run_stage1, summarize
-    from .features import SpeakerStandardScaler
-    from .raters import perspective_split
+def _printer(quiet):
+    """Print a line; through tqdm when installed, so that a progress bar stays intact."""
+    if quiet:
+        return lambda message: None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm comes with the featurizers
+        return lambda message: print(message, flush=True)
+    return lambda message: tqdm.write(message, file=sys.stdout)
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    say = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
 
-    corpus = make_rater_perspectives(args.n_samples, random_state=args.random_state)
-    split = perspective_split(corpus.ratings, truth=corpus.truth)
-    split = split.loc[corpus.item_info.index]
-    counts = split["subset"].value_counts().reindex(["S1", "S2", "other", "undetermined"])
-    say(
-        f"Simulated corpus: {len(split)} items, {corpus.data.shape[1]} features, "
-        + ", ".join(f"{name} {count}" for name, count in counts.items())
-    )
-    # Per-speaker z-normalisation over each speaker's utterances (section 2.2.1).
-    X = SpeakerStandardScaler().fit_transform(corpus.data, speakers=corpus.speakers)
+def _write_tables(results, out):
+    """The long result tables as CSV files in ``out/tables``."""
+    folder = Path(out) / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, frame in results.items():
+        if frame is not None and len(frame):
+            path = folder / f"{name}.csv"
+            frame.to_csv(path, index=False)
+            paths.append(path)
+    return paths
 
-    methods = _stage1_methods(args.max_epochs, args.random_state)
-    f1, parity, times = run_stage1(
-        methods, X, split, corpus.sessions, folds=args.folds, progress=say
-    )
-    f1_mean, f1_text = summarize(f1, "f1", index=["class", "set"])
-    sp_mean, sp_text = summarize(parity, "statistical_parity", index=["class"])
 
-    table1 = (100 * f1_mean).round(2)
-    table2 = sp_mean.round(3)
-    report = [
-        "# fairrep demo: stage 1 on the simulated corpus",
-        "",
-        "Data: `fairrep.datasets.make_rater_perspectives` (SIMULATED, not IEMOCAP), "
-        f"n_samples={args.n_samples}, random_state={args.random_state}; subsets: "
-        + ", ".join(f"{name} {count}" for name, count in counts.items())
-        + f". Session-independent folds: {f1['fold'].nunique()}.",
-        "",
-        "## Table 1: weighted F1 (%) per emotion on All / S1 / S2 (fold mean)",
-        "",
-        _markdown_table(table1),
-        "",
-        "## Table 2: statistical parity on S2 (lower is fairer; fold mean)",
-        "",
-        _markdown_table(table2),
-        "",
-        *_degenerate_notes(times),
-        f"Total time: {time.perf_counter() - started:.0f} s.",
-    ]
-    (out / "results.md").write_text("\n".join(report) + "\n", encoding="utf-8")
-    payload = {
-        "settings": {k: v for k, v in vars(args).items() if k != "handler"},
-        "subsets": counts.to_dict(),
-        "f1": f1.to_dict(orient="records"),
-        "statistical_parity": parity.to_dict(orient="records"),
-        "fit_seconds": times.to_dict(orient="records"),
-        "table1_mean_std": f1_text.reset_index().to_dict(orient="records"),
-        "table2_mean_std": sp_text.reset_index().to_dict(orient="records"),
-    }
-    (out / "results.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+def _finish(study, out, started, say):
+    """Write the report, then print the claims, the wall time and where it all is."""
+    from .experiments import write_report
+
+    paths = write_report(study, out)
+    _write_tables(study["results"], out)
+    seconds = time.perf_counter() - started
     say("")
-    say("\n".join(report[4:]))
-    say(f"\nResults written to {out.resolve()}/results.md and results.json")
+    say("Claims of the paper, checked on this run:")
+    for claim in study["claims"]:
+        say(f"  [{_CLAIM_MARKS[claim['holds']]}] {claim['claim']}")
+        say(f"             {claim['evidence']}")
+    say("")
+    say(f"Wall time: {seconds:.0f} s")
+    say(f"Report: {paths['html'].resolve()}")
+    say(f"        {paths['markdown'].resolve()}, {paths['json'].resolve()}, "
+        f"{len(paths['figures'])} figure(s), long tables in {(Path(out) / 'tables').resolve()}")
     return 0
 
 
-def _degenerate_notes(times):
-    """Lines that flag methods which never predicted some class on a fold."""
-    flagged = times[times["never_predicted"] != ""]
-    if flagged.empty:
-        return ["Every method predicted every class on every fold.", ""]
-    lines = ["**Degenerate predictions** (a class never predicted has a parity gap of 0 "
-             "that says nothing about fairness):", ""]
-    lines += [
-        f"- {row.method}, fold {row.fold} (session {row.session}): never predicted "
-        f"{row.never_predicted}"
-        for row in flagged.itertuples()
-    ]
-    return lines + [""]
+def run_demo(args):
+    """The whole study offline on the embedded (simulated) corpus, then the report."""
+    from .experiments import load_corpus, run_study
+
+    started = time.perf_counter()
+    _set_threads(args.threads)
+    say = _printer(args.quiet)
+    out = Path(args.out)
+    corpus = load_corpus("synthetic", n_samples=args.n_samples,
+                         random_state=args.random_state)
+    say(f"Simulated corpus: {len(corpus.item_ids)} items, {corpus.X.shape[1]} features "
+        f"(make_rater_perspectives, SIMULATED data); {args.folds} fold(s), "
+        f"{args.max_epochs} epochs.")
+    study = run_study(
+        corpus,
+        folds=args.folds,
+        max_epochs=args.max_epochs,
+        random_state=args.random_state,
+        grid=args.grid,
+        n_jobs=args.n_jobs,
+        out=out,
+        progress=say,
+        progress_bar=False if args.quiet else None,
+        title="fairrep demo: the two-stage study on the simulated corpus",
+    )
+    return _finish(study, out, started, say)
 
 
-def _markdown_table(frame):
-    """A DataFrame as a GitHub-flavoured Markdown table, index columns first."""
-    flat = frame.reset_index()
-    header = "| " + " | ".join(map(str, flat.columns)) + " |"
-    rule = "| " + " | ".join("---" for _ in flat.columns) + " |"
-    rows = ["| " + " | ".join(map(str, row)) + " |" for row in flat.itertuples(index=False)]
-    return "\n".join([header, rule, *rows])
+def run_reproduce(args):
+    """The whole study on a real (or tabular) corpus, then the report."""
+    from .experiments import load_corpus, run_study
+
+    started = time.perf_counter()
+    _set_threads(args.threads)
+    say = _printer(args.quiet)
+    out = Path(args.out)
+    cache = args.cache_dir if args.cache_dir is not None else out / "feature-cache"
+    try:
+        corpus = load_corpus(
+            args.corpus,
+            data_home=args.data_home,
+            features=args.features,
+            features_file=args.features_file,
+            checkpoint=args.checkpoint,
+            model=args.model,
+            cache_dir=cache,
+            device=args.device,
+            rater_groups=args.rater_groups,
+            max_items=args.max_items,
+            n_samples=args.n_samples,
+            random_state=args.random_state,
+            normalize_speakers=args.speaker_norm,
+            progress_bar=False if args.quiet else None,
+            ratings_file=args.ratings,
+            item_column=args.item_column,
+            group_column=args.group_column,
+            label_column=args.label_column,
+            rater_column=args.rater_column,
+            truth_column=args.truth_column,
+            speaker_column=args.speaker_column,
+            session_column=args.session_column,
+        )
+    except (ValueError, FileNotFoundError, ImportError, TypeError) as error:
+        raise _UsageError(f"cannot load --corpus {args.corpus}: {error}") from error
+    say(f"Corpus {corpus.name}: {len(corpus.item_ids)} items, {corpus.X.shape[1]} "
+        f"{corpus.feature_set} features.")
+    study = run_study(
+        corpus,
+        methods=args.methods,
+        folds=args.folds,
+        max_epochs=args.max_epochs,
+        random_state=args.random_state,
+        grid=args.grid,
+        n_jobs=args.n_jobs,
+        device=args.device,
+        out=out,
+        progress=say,
+        progress_bar=False if args.quiet else None,
+        title=f"fairrep reproduction: {corpus.name} ({corpus.feature_set} features)",
+    )
+    return _finish(study, out, started, say)
+
+
+def _positive(name):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer; got {text!r}")
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be >= 1; got {value}")
+        return value
+
+    return parse
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--n-jobs must be an integer; got {text!r}")
+    if value == 0:
+        raise argparse.ArgumentTypeError("--n-jobs must not be 0 (use 1, N or -1)")
+    return value
+
+
+def _set_threads(threads):
+    """Cap torch's CPU threads: small MLPs with batches of 32 gain little from
+    several threads, and on a busy machine their spin-waiting costs a lot."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _common_study_arguments(parser, *, folds, max_epochs, grid, threads):
+    parser.add_argument("--out", default="fairrep-report",
+                        help="output folder of the report (default: %(default)s)")
+    parser.add_argument("--folds", type=_positive("--folds"), default=folds,
+                        help="number of held-out sessions to evaluate (default: "
+                             + ("all" if folds is None else "%(default)s") + ")")
+    parser.add_argument("--max-epochs", type=_positive("--max-epochs"), default=max_epochs,
+                        help="training epochs of the neural methods (default: %(default)s)")
+    parser.add_argument("--grid", action=argparse.BooleanOptionalAction, default=grid,
+                        help="grid-search alpha (FairRep) and lambda (FairPer) over the "
+                             "paper's [0.01, 0.001] in each training fold "
+                             "(default: %(default)s)")
+    parser.add_argument("--n-jobs", type=_n_jobs, default=None,
+                        help="run the folds in N parallel processes (-1: all cores)")
+    parser.add_argument("--threads", type=_positive("--threads"), default=threads,
+                        help="torch CPU threads (default: "
+                             + ("torch's own" if threads is None else "%(default)s") + ")")
+    parser.add_argument("--random-state", type=int, default=0,
+                        help="seed (default: %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="print nothing")
 
 
 def build_parser():
     """The argument parser of the ``fairrep`` command."""
+    from .experiments import ADAPTER_METHODS, CORPORA, DEFAULT_METHODS, FEATURE_SETS
+
     parser = argparse.ArgumentParser(
         prog="fairrep",
-        description="Fair representations and rater perspectives (Chien & Lee).",
+        description="Fair representations and rater perspectives (Chien & Lee): the "
+                    "two-stage study as a command.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+
     demo = commands.add_parser(
         "demo",
-        help="run the stage-1 study offline on the simulated default corpus",
+        help="run the whole study offline on the embedded simulated corpus",
         description=(
-            "Session-independent stage-1 study (the paper's Tables 1 and 2) of DNN, "
-            "FairRepG, FairRepF and FairRep on the simulated multi-rater corpus."
+            "Exp1 (Tables 1-2), Exp2 (Tables 3-4), Figs. 1, 2, 5/6, the trade-off and "
+            "the paper's claims on the simulated multi-rater corpus "
+            "(make_rater_perspectives), written as an HTML/Markdown/JSON report. "
+            "No download, no data needed; a few minutes on 2 CPU cores."
         ),
     )
-    demo.add_argument("--out", default="fairrep-report", help="output folder (default: %(default)s)")
-    demo.add_argument("--n-samples", type=int, default=3000, help="corpus size (default: %(default)s)")
-    demo.add_argument(
-        "--folds", type=int, default=1,
-        help="number of held-out sessions to evaluate, 1-5 (default: %(default)s)",
+    _common_study_arguments(demo, folds=2, max_epochs=10, grid=False, threads=1)
+    demo.add_argument("--n-samples", type=_positive("--n-samples"), default=3000,
+                      help="corpus size (default: %(default)s)")
+    demo.set_defaults(handler=run_demo, subparser=demo)
+
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="run the whole study on a real corpus (or any ratings table)",
+        description=(
+            "The paper's study on IEMOCAP, CREMA-D, Emo-DB, the simulated corpus or "
+            "a long ratings table with precomputed features; finished fits are kept in "
+            "OUT/partial and reused by a rerun with the same settings."
+        ),
     )
-    demo.add_argument("--max-epochs", type=int, default=10, help="training epochs (default: %(default)s)")
-    demo.add_argument("--random-state", type=int, default=0, help="seed (default: %(default)s)")
-    demo.add_argument("--quiet", action="store_true", help="print nothing")
-    demo.set_defaults(handler=run_demo)
+    reproduce.add_argument("--corpus", required=True, choices=CORPORA,
+                           help="the corpus to study")
+    reproduce.add_argument("--data-home", type=Path, default=None,
+                           help="the corpus folder (iemocap, crema-d, emodb)")
+    reproduce.add_argument("--features", choices=FEATURE_SETS, default=None,
+                           help="front end: egemaps (default for audio corpora), "
+                                "vq-wav2vec (--checkpoint), ssl (--model) or "
+                                "precomputed (--features-file)")
+    reproduce.add_argument("--features-file", type=Path, default=None,
+                           help=".npy (rows in corpus order) or .csv/.parquet (first "
+                                "column: item id) feature matrix")
+    reproduce.add_argument("--checkpoint", type=Path, default=None,
+                           help="fairseq vq-wav2vec checkpoint (--features vq-wav2vec)")
+    reproduce.add_argument("--model", type=Path, default=None,
+                           help="local wav2vec 2.0/HuBERT/WavLM folder (--features ssl)")
+    reproduce.add_argument("--cache-dir", type=Path, default=None,
+                           help="feature cache (default: OUT/feature-cache)")
+    reproduce.add_argument("--rater-groups", default=None,
+                           help="iemocap: evaluator->group mapping (JSON/CSV file or "
+                                "'E1=female,E2=male,...'); crema-d: pools, e.g. "
+                                "'voice,audiovisual'")
+    reproduce.add_argument("--max-items", type=_positive("--max-items"), default=None,
+                           help="study a seeded random subset of this many items")
+    reproduce.add_argument("--n-samples", type=_positive("--n-samples"), default=3000,
+                           help="size of the synthetic corpus (default: %(default)s)")
+    reproduce.add_argument("--speaker-norm", action=argparse.BooleanOptionalAction,
+                           default=True,
+                           help="z-normalise the features per speaker (default: on)")
+    reproduce.add_argument("--methods", nargs="+", default=None,
+                           choices=list(DEFAULT_METHODS) + list(ADAPTER_METHODS),
+                           metavar="METHOD",
+                           help="methods to run (default: "
+                                + " ".join(DEFAULT_METHODS) + "; also "
+                                + " ".join(ADAPTER_METHODS) + ")")
+    reproduce.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
+                           help="where to train and extract features (default: %(default)s)")
+    table = reproduce.add_argument_group("--corpus table")
+    table.add_argument("--ratings", type=Path, default=None,
+                       help="long ratings table (CSV/TSV/Parquet), one row per rating")
+    table.add_argument("--item-column", default="item", help="(default: %(default)s)")
+    table.add_argument("--group-column", default="rater_group",
+                       help="rater group column (default: %(default)s)")
+    table.add_argument("--label-column", default="label", help="(default: %(default)s)")
+    table.add_argument("--rater-column", default=None)
+    table.add_argument("--truth-column", default=None,
+                       help="ground truth per item (default: majority vote)")
+    table.add_argument("--speaker-column", default=None)
+    table.add_argument("--session-column", default=None)
+    _common_study_arguments(reproduce, folds=None, max_epochs=100, grid=True, threads=None)
+    reproduce.set_defaults(handler=run_reproduce, subparser=reproduce)
     return parser
+
+
+def _check_reproduce(args):
+    """Combinations argparse cannot express; the message names the arguments."""
+    corpus, features = args.corpus, args.features
+    if corpus in ("iemocap", "crema-d", "emodb") and args.data_home is None:
+        return f"--corpus {corpus} needs --data-home (the corpus folder)"
+    if corpus == "synthetic" and features is not None:
+        return ("--corpus synthetic brings its own simulated features; leave out "
+                f"--features (got {features})")
+    if corpus == "table":
+        if args.ratings is None:
+            return "--corpus table needs --ratings (a long ratings table)"
+        if features not in (None, "precomputed"):
+            return f"--corpus table has no audio: use --features precomputed (got {features})"
+        if args.features_file is None:
+            return "--corpus table needs --features-file (the feature matrix)"
+    if features == "precomputed" and args.features_file is None:
+        return "--features precomputed needs --features-file"
+    if args.features_file is not None and features not in ("precomputed", None):
+        return f"--features-file goes with --features precomputed (got --features {features})"
+    if args.features_file is not None and features is None and corpus != "table":
+        return "--features-file goes with --features precomputed"
+    if features == "vq-wav2vec" and args.checkpoint is None:
+        return "--features vq-wav2vec needs --checkpoint (a fairseq vq-wav2vec .pt file)"
+    if features == "ssl" and args.model is None:
+        return "--features ssl needs --model (a local wav2vec 2.0/HuBERT/WavLM folder)"
+    if corpus == "iemocap" and args.rater_groups is None:
+        return ("--corpus iemocap needs --rater-groups: map every evaluator to a group "
+                "(no public source names their genders)")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            return "--device cuda was asked for but CUDA is not available (use cpu or auto)"
+    return None
 
 
 def main(argv=None):
     """Entry point of the ``fairrep`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("n_samples", "folds", "max_epochs"):
-        if getattr(args, name, 1) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.command == "reproduce":
+        problem = _check_reproduce(args)
+        if problem is not None:
+            args.subparser.error(problem)
     try:
         return args.handler(args)
+    except _UsageError as error:
+        args.subparser.error(str(error))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,12 +1,7 @@
-import json
-
-import numpy as np
-import pandas as pd
 import pytest
 from sklearn.linear_model import RidgeClassifier
 from sklearn.metrics import f1_score
 
-from fairrep.cli import main
 from fairrep.datasets import make_rater_perspectives
 from fairrep.experiments import per_class_f1, run_stage1, session_folds, summarize
 from fairrep.raters import perspective_split
@@ -57,20 +52,3 @@ def test_run_stage1_tables(small_corpus):
     assert text.iloc[0, 0].count("±") == 1
     with pytest.raises(ValueError, match="aligned"):
         run_stage1({"m": RidgeClassifier()}, corpus.data[:10], split, corpus.sessions)
-
-
-def test_demo_writes_report(tmp_path, capsys):
-    code = main([
-        "demo", "--n-samples", "600", "--max-epochs", "2", "--out", str(tmp_path), "--quiet",
-    ])
-    assert code == 0
-    payload = json.loads((tmp_path / "results.json").read_text())
-    assert {row["method"] for row in payload["f1"]} == {"DNN", "FairRepG", "FairRepF", "FairRep"}
-    markdown = (tmp_path / "results.md").read_text()
-    assert "Table 1" in markdown and "Table 2" in markdown and "SIMULATED" in markdown
-    assert capsys.readouterr().out == ""
-
-
-def test_demo_rejects_bad_arguments():
-    with pytest.raises(SystemExit):
-        main(["demo", "--folds", "0"])

@@ -12,7 +12,7 @@ from sklearn.model_selection import LeaveOneGroupOut
 from ..metrics import statistical_parity_score
 from ..utils._validation import is_missing
 
-__all__ = ["per_class_f1", "session_folds", "run_stage1", "summarize"]
+__all__ = ["per_class_f1", "run_stage1", "session_folds", "summarize"]
 
 EVALUATION_SETS = ("All", "S1", "S2")
 
