@@ -268,7 +268,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    prototypes_ : ndarray of shape (n_prototypes, n_features_in_)
+    prototypes_ : ndarray of shape (n_prototypes, `n_features_in_`)
         The prototype locations :math:`v_k`.
     prototype_proba_ : ndarray of shape (n_prototypes, n_classes)
         Each prototype's class distribution :math:`w_k`.

@@ -65,10 +65,12 @@ class NRL(FairRep):
         weight-clipped critic of the original WGAN.
     adversary_steps : int, default=5
         Critic updates per encoder update.
-    dropout, lr, weight_decay, batch_size, max_epochs, early_stopping, \
-validation_fraction, n_iter_no_change, device, random_state, verbose, \
-callbacks, warm_start
+    dropout, lr, weight_decay, batch_size, max_epochs
         As in :class:`~fairrep.FairRep` (the paper's training settings).
+    early_stopping, validation_fraction, n_iter_no_change
+        As in :class:`~fairrep.FairRep`.
+    device, random_state, verbose, callbacks, warm_start
+        As in :class:`~fairrep.FairRep`.
 
     Attributes
     ----------

@@ -239,7 +239,7 @@ class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
     representation_ : estimator or None
         The fitted representation (None when ``representation`` is None).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         When ``X`` has string column names.
     net_ : skorch.NeuralNet
         The trained private net.
