@@ -10,10 +10,11 @@ level of their sampling noise).
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -53,10 +54,33 @@ def _group_probe_accuracy(Z, group):
     return cross_val_score(probe, Z, group, cv=cv).mean()
 
 
+def _within_class_probe(Z, group, y):
+    """Probe accuracy within each true class, and the within-class majority rate.
+
+    The perspective group depends on the emotion (e.g. frustration is mostly
+    a female-perspective item), so any embedding that predicts the emotion
+    also predicts the group. This probe measures the group information the
+    embedding carries *beyond* the class.
+    """
+    hits = base = 0
+    for label in np.unique(y):
+        rows = y == label
+        counts = pd.Series(group[rows]).value_counts()
+        base += counts.max()
+        if len(counts) < 2 or counts.min() < 5:
+            hits += counts.max()
+            continue
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        cv = StratifiedKFold(5, shuffle=True, random_state=0)
+        predicted = cross_val_predict(probe, Z[rows], group[rows], cv=cv)
+        hits += np.sum(predicted == group[rows])
+    return hits / len(y), base / len(y)
+
+
 def _evaluate(data, make_model, uses_groups):
     n = len(data["y"])
     prediction = np.empty(n, dtype=object)
-    probe_accuracy = []
+    probe_accuracy, within, within_base, class_only = [], [], [], []
     for session in HELD_OUT_SESSIONS:
         test = data["session"] == session
         train = ~test
@@ -68,8 +92,16 @@ def _evaluate(data, make_model, uses_groups):
             model.fit(data["X"][train], data["y"][train])
         prediction[test] = model.predict(data["X"][test])
         s2 = test & (data["subset"] == "S2")
-        probe_accuracy.append(_group_probe_accuracy(
-            model.transform(data["X"][s2]), data["group"][s2].astype(str)
+        Z = model.transform(data["X"][s2])
+        group_s2 = data["group"][s2].astype(str)
+        y_s2 = data["y"][s2].astype(str)
+        probe_accuracy.append(_group_probe_accuracy(Z, group_s2))
+        accuracy, majority = _within_class_probe(Z, group_s2, y_s2)
+        within.append(accuracy)
+        within_base.append(majority)
+        # the group read from the true class alone (one-hot), no embedding
+        class_only.append(_group_probe_accuracy(
+            pd.get_dummies(pd.Series(y_s2)).to_numpy(float), group_s2
         ))
     tested = np.isin(data["session"], HELD_OUT_SESSIONS)
     s1 = tested & (data["subset"] == "S1")
@@ -83,6 +115,9 @@ def _evaluate(data, make_model, uses_groups):
         # multiclass weighted F1 of the S1 predictions (support-weighted over classes)
         "f1_s1": f1_score(data["y"][s1], prediction[s1], average="weighted"),
         "probe": float(np.mean(probe_accuracy)),
+        "within_class_probe": float(np.mean(within)),
+        "within_class_majority": float(np.mean(within_base)),
+        "class_only_probe": float(np.mean(class_only)),
         "chance": max(np.mean(group == g) for g in np.unique(group)),
     }
 
@@ -111,8 +146,10 @@ def test_parity_gap_shrinks_where_the_dnn_is_unfair(results):
 @pytest.mark.xfail(
     strict=True,
     reason="on classes the DNN already treats fairly the gaps sit at their "
-    "sampling noise (about 0.03 on 700 S2 items): at seed 0 sadness is 0.007 "
-    "for the DNN and 0.020 for FairRep (docs/fairrep.rst)",
+    "sampling noise (about 0.03 on 700 S2 items): at seed 0 the DNN's gaps are "
+    "0.091 0.240 0.096 0.046 0.007 and FairRep's 0.041 0.086 0.045 0.040 0.041 "
+    "(sadness not lower; FairRep's means over 20 seeds: 0.055 0.101 0.036 "
+    "0.033 0.018)",
 )
 def test_parity_below_dnn_for_every_class(results):
     dnn, fair = results
@@ -127,12 +164,22 @@ def test_weighted_f1_on_s1_within_two_points_of_dnn(results):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the embedding still carries group information: a cross-validated "
-    "logistic-regression probe on held-out S2 items reads the perspective "
-    "group at about 0.60-0.65 accuracy (chance about 0.50) from FairRep, "
-    "0.66-0.69 from the DNN (docs/fairrep.rst)",
+    reason="the criterion conflicts with the task: the perspective group is "
+    "largely a function of the emotion (the true class alone predicts it at "
+    "0.79 on held-out S2 items, chance 0.50), so an embedding that predicts "
+    "the emotion carries it; the probe reads 0.62 from FairRep, 0.68 from the "
+    "DNN. Beyond the class, FairRep is at chance: see "
+    "test_group_information_beyond_the_class_is_at_chance",
 )
 def test_embedding_hides_group_from_a_fresh_adversary(results):
     dnn, fair = results
     assert fair["probe"] <= fair["chance"] + 0.05
     assert dnn["probe"] >= fair["probe"] + 0.10
+
+
+def test_group_information_beyond_the_class_is_at_chance(results):
+    """The achievable reading of the probe criterion: within each emotion."""
+    dnn, fair = results
+    assert fair["class_only_probe"] > fair["chance"] + 0.2  # why the literal one fails
+    assert fair["within_class_probe"] <= fair["within_class_majority"] + 0.05
+    assert fair["probe"] < dnn["probe"] - 0.03

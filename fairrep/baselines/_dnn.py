@@ -40,6 +40,8 @@ class DNNClassifier(BaseNeuralClassifier):
     verbose : int, default=0
     callbacks : list of skorch callbacks, default=None
     warm_start : bool, default=False
+    num_threads : "auto", int or None, default="auto"
+        Torch threads while training, as in :class:`~fairrep.FairRep`.
 
     Attributes
     ----------
@@ -96,6 +98,7 @@ class DNNClassifier(BaseNeuralClassifier):
         verbose=0,
         callbacks=None,
         warm_start=False,
+        num_threads="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -111,6 +114,7 @@ class DNNClassifier(BaseNeuralClassifier):
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.num_threads = num_threads
 
     def _layer_sizes(self):
         return _check_layer_sizes(
@@ -133,3 +137,26 @@ class DNNClassifier(BaseNeuralClassifier):
             The fitted estimator.
         """
         return self._fit(X, y)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, *, classes=None):
+        """Train one epoch over a chunk of the data (streaming).
+
+        As :meth:`fairrep.FairRep.partial_fit` without groups: each call
+        shuffles its chunk and runs one pass of mini-batch steps; the first
+        call builds the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The chunk; a float32 C-contiguous array is used without a copy.
+        y : array-like of shape (n_samples,)
+        classes : array-like, default=None
+            Every class of the whole data set; required on the first call
+            unless the first chunk contains them all.
+
+        Returns
+        -------
+        self : DNNClassifier
+        """
+        return self._partial_fit(X, y, classes=classes)

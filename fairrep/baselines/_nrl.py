@@ -69,7 +69,7 @@ class NRL(FairRep):
         As in :class:`~fairrep.FairRep` (the paper's training settings).
     early_stopping, validation_fraction, n_iter_no_change
         As in :class:`~fairrep.FairRep`.
-    device, random_state, verbose, callbacks, warm_start
+    device, random_state, verbose, callbacks, warm_start, num_threads
         As in :class:`~fairrep.FairRep`.
 
     Attributes
@@ -132,6 +132,7 @@ class NRL(FairRep):
         verbose=0,
         callbacks=None,
         warm_start=False,
+        num_threads="auto",
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -154,4 +155,5 @@ class NRL(FairRep):
             verbose=verbose,
             callbacks=callbacks,
             warm_start=warm_start,
+            num_threads=num_threads,
         )

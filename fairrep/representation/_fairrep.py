@@ -43,8 +43,10 @@ class FairRep(BaseNeuralClassifier):
     while the adversary minimises :math:`L_A`. The adversary (and the
     critic of ``distance="critic"``) has its own Adam optimizer and is
     trained on the detached embedding; the encoder's term is computed through
-    the adversary with its parameters held fixed. ``adversary_loss`` chooses
-    what the encoder maximises in place of :math:`L_A`:
+    the adversary with its parameters held fixed. Both get their gradients
+    from one backward pass per mini-batch and step together (simultaneous
+    updates, see Notes). ``adversary_loss`` chooses what the encoder
+    maximises in place of :math:`L_A`:
 
     - ``"confusion"`` (default): the encoder minimises
       :math:`\mathrm{KL}(u \,\|\, p_{adv})`, the cross-entropy of the
@@ -68,6 +70,9 @@ class FairRep(BaseNeuralClassifier):
     the DNN's 0.766. Hence the defaults ``adversary_loss="confusion"`` and
     ``adversary_weight=3`` (see ``docs/fairrep.rst``).
 
+    Data too large for memory can be streamed through :meth:`partial_fit`
+    (one epoch per chunk).
+
     The variants of the paper's ablation are presets:
     :meth:`fairrep_g` (FairRepG, no distance term, ``alpha=0``) and
     :meth:`fairrep_f` (FairRepF, no group adversary, ``adversary_weight=0``,
@@ -89,12 +94,17 @@ class FairRep(BaseNeuralClassifier):
     adversary_loss : {"confusion", "capped", "reversal"}, default="confusion"
         What the encoder maximises against the adversary (see above):
         domain confusion, :math:`L_A` capped at chance level per sample, or
-        :math:`L_A` itself (eq. 1 literally).
+        :math:`L_A` itself (eq. 1 literally). The adversary always descends
+        :math:`L_A`; its update is simultaneous with the encoder's, from
+        the same forward and backward pass (the adversary sees the
+        embedding of the encoder before its step), not a second pass after
+        the encoder's step as in earlier versions.
     adversary_steps : int, default=1
-        Updates of the adversary and of the critic per encoder update
-        (extra ones on the batch's fixed embedding). A critic that lags the
-        encoder underestimates the distance; more steps keep it tight at
-        the price of training time.
+        Updates of the adversary and of the critic per encoder update: one
+        simultaneous with the encoder's (see Notes) and ``adversary_steps
+        - 1`` extra ones before it, on the batch's fixed embedding. A
+        critic that lags the encoder underestimates the distance; more
+        steps keep it tight at the price of training time.
     distance : {"sinkhorn", "sliced", "exact", "critic"}, default="sinkhorn"
         How :math:`L_D` measures the Wasserstein distance between the groups'
         embeddings in a mini-batch:
@@ -162,6 +172,21 @@ class FairRep(BaseNeuralClassifier):
         If True, a further ``fit`` continues training the fitted network for
         ``max_epochs`` more epochs instead of starting anew (same classes and
         feature count required; the architecture parameters are not re-read).
+        :meth:`partial_fit` always continues.
+    num_threads : "auto", int or None, default="auto"
+        torch's intra-op threads while training on the CPU (:meth:`fit`
+        and :meth:`partial_fit`); the previous setting is restored
+        afterwards. ``"auto"`` uses one thread when ``batch_size`` is at
+        most 1024, else torch's current count: the matrix products of a
+        mini-batch are small, and on a 2-core machine shared with other
+        jobs two threads gained at most 10-15 % (batch 128-256) but lost up
+        to 10x whenever another process held a core, while one thread was
+        never more than 15 % slower (``benchmarks/bench_fairrep_epoch.py``).
+        An int uses that many threads. Unless None, NumPy's BLAS (which
+        runs the Sinkhorn solve of :math:`L_D` on the CPU) is held to one
+        thread while training. None leaves both alone. The setting is
+        process-wide while training, so do not train other torch models in
+        other threads of the same process at that time.
 
     Attributes
     ----------
@@ -183,7 +208,8 @@ class FairRep(BaseNeuralClassifier):
         (:math:`L_D`), ``valid_loss`` (validation :math:`L_1`, with early
         stopping) and ``dur`` (seconds); columns of unused terms are dropped.
     n_iter_ : int
-        Number of epochs run (all of them, across warm starts).
+        Number of epochs run (all of them, across warm starts and
+        :meth:`partial_fit` calls).
 
     See Also
     --------
@@ -193,6 +219,16 @@ class FairRep(BaseNeuralClassifier):
 
     Notes
     -----
+    Each mini-batch runs one forward and one backward pass: the adversary's
+    loss :math:`L_A` is computed on the same (detached) embedding as the
+    encoder's terms, and the encoder, head, adversary and critic all step
+    after that single backward pass, *simultaneously*, as with a
+    gradient-reversal layer (Ganin et al., 2016). The adversary therefore
+    learns from the embedding the encoder had before its step, rather
+    than from a second pass through the updated encoder; the objective of
+    eq. (1) is unchanged. ``adversary_steps > 1`` adds the extra updates
+    before the simultaneous one.
+
     ``fit(X, y)`` without ``sensitive_features`` trains a plain classifier
     (no adversary, no distance). Samples whose sensitive value is missing
     (``None``/``NaN``) still count in :math:`L_1` but not in :math:`L_A` or
@@ -265,6 +301,7 @@ class FairRep(BaseNeuralClassifier):
         verbose=0,
         callbacks=None,
         warm_start=False,
+        num_threads="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.embedding_dim = embedding_dim
@@ -287,6 +324,7 @@ class FairRep(BaseNeuralClassifier):
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.num_threads = num_threads
 
     @classmethod
     def fairrep_g(cls, **params):
@@ -393,3 +431,62 @@ class FairRep(BaseNeuralClassifier):
         self._check_distance_params()
         min_groups = 2 if self._uses_fairness() else 1
         return self._fit(X, y, sensitive_features, min_groups=min_groups)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, *, sensitive_features=None, classes=None, groups=None):
+        """Train one epoch over a chunk of the data (streaming).
+
+        Looping over the chunks of a data set too large for memory (e.g.
+        slices of an array opened with ``np.load(path, mmap_mode="r")``)
+        trains the same network as :meth:`fit`, one pass per call: each call
+        shuffles its chunk and runs ``ceil(len(chunk) / batch_size)``
+        mini-batch steps of eq. (1). Only the chunk is read; a float32
+        C-contiguous chunk is used in place, without a copy. ``max_epochs``,
+        ``early_stopping`` and ``warm_start`` are not used (one epoch per
+        call, no held-out split; a network fitted with early stopping stops
+        using it). The first call builds the network (or, on a model fitted
+        by :meth:`fit`, training continues from it); the
+        random stream of each call derives from ``random_state`` and the
+        number of epochs run, so the same chunks in the same order give the
+        same model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The chunk's features.
+        y : array-like of shape (n_samples,)
+            The chunk's class labels.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), default=None
+            The chunk's groups, as in :meth:`fit`; ``None``/``NaN`` entries
+            (or the argument left out) count in :math:`L_1` only.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label of the whole data set. Needed on the first
+            call unless its chunk has them all; the classes of later chunks
+            must be among them. When given again, it must be the same.
+        groups : array-like of shape (n_groups,), default=None
+            Every sensitive group of the whole data set, like ``classes``:
+            on the first call it fixes :attr:`groups_` (the fairness terms
+            need at least two); otherwise the groups are those of the first
+            chunk's ``sensitive_features``. A model started without either
+            is a plain classifier and takes no ``sensitive_features`` later.
+
+        Returns
+        -------
+        self : FairRep
+            The estimator, trained one more epoch (``n_iter_`` counts them).
+
+        Raises
+        ------
+        ValueError
+            If the first call cannot know every class (one class in ``y``
+            and no ``classes``) or, with fairness terms, two groups; if a
+            later chunk has a class or a group the first call did not fix;
+            if ``classes`` or ``groups`` change between calls; if the
+            number of features changes.
+        """
+        self._check_distance_params()
+        min_groups = 2 if self._uses_fairness() else 1
+        return self._partial_fit(
+            X, y, sensitive_features, classes=classes, groups=groups,
+            min_groups=min_groups,
+        )

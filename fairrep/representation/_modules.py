@@ -11,6 +11,7 @@
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["Critic", "GroupClassifier", "RepresentationModule", "gradient_reversal"]
@@ -50,6 +51,11 @@ class RepresentationModule(nn.Module):
     ``Dropout -> Linear`` to the class logits, so dropout never perturbs the
     embedding the fairness terms compare.
 
+    :meth:`forward` calls the layers' functions directly rather than
+    through the :class:`torch.nn.Sequential` stacks (the same operations and
+    random draws, less per-call overhead at small batches); anyone calling
+    ``encoder`` or ``head`` alone gets the plain stacks.
+
     Parameters
     ----------
     n_features : int
@@ -70,11 +76,52 @@ class RepresentationModule(nn.Module):
             n_in = width
         self.encoder = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, n_classes))
+        self._plan = self._training_plan()
+
+    def _training_plan(self):
+        """The layers as ``(kind, argument)`` steps for :meth:`forward`, or None.
+
+        Kinds: ``"linear"`` (the layer), ``"relu"``, ``"drop"`` (the rate)
+        and ``"embedding"`` (marks the encoder's output). None when a layer
+        of another type was put in the stacks: :meth:`forward` then calls
+        them as modules.
+        """
+        steps = []
+        for part in (self.encoder, self.head):
+            for layer in part:
+                if isinstance(layer, nn.Dropout):
+                    if layer.p > 0:
+                        steps.append(("drop", float(layer.p)))
+                elif isinstance(layer, nn.Linear):
+                    steps.append(("linear", layer))
+                elif isinstance(layer, nn.ReLU):
+                    steps.append(("relu", None))
+                else:
+                    return None
+            if part is self.encoder:
+                steps.append(("embedding", None))
+        return tuple(steps)
 
     def forward(self, X, group=None):
         """Return ``(logits, embedding)``; ``group`` rides along in the batch, unused here."""
-        embedding = self.encoder(X)
-        return self.head(embedding), embedding
+        # a module unpickled from before this shortcut has no plan
+        plan = getattr(self, "_plan", None)
+        if plan is None:
+            embedding = self.encoder(X)
+            return self.head(embedding), embedding
+        # the layers' functions called directly: the same operations (and
+        # random draws) as the Sequential stacks, without a module call each
+        x, embedding, training = X, None, self.training
+        for kind, item in plan:
+            if kind == "linear":
+                x = F.linear(x, item.weight, item.bias)
+            elif kind == "relu":
+                x = torch.relu(x)
+            elif kind == "drop":
+                x = F.dropout(x, item, training)
+            else:
+                embedding = x
+        return x, embedding
 
 
 class GroupClassifier(nn.Module):
@@ -87,7 +134,21 @@ class GroupClassifier(nn.Module):
         )
 
     def forward(self, embedding):
-        return self.layers(embedding)
+        # the layers' functions called directly: the same as ``self.layers``,
+        # without three module calls per batch
+        first, _, second = self.layers
+        hidden = torch.relu(F.linear(embedding, first.weight, first.bias))
+        return F.linear(hidden, second.weight, second.bias)
+
+    def forward_frozen(self, embedding):
+        """The forward pass with the parameters held fixed (detached).
+
+        Gradients reach ``embedding`` only: this is how the encoder's
+        adversarial term sees the adversary.
+        """
+        first, _, second = self.layers
+        hidden = torch.relu(F.linear(embedding, first.weight.detach(), first.bias.detach()))
+        return F.linear(hidden, second.weight.detach(), second.bias.detach())
 
 
 class Critic(nn.Module):

@@ -10,12 +10,18 @@ customises skorch only where skorch's guide says it is safe:
   ``critic__*`` parameters, with their own optimizer
   (``adversary_optimizer_``);
 * :meth:`FairRepNet.get_loss` is the emotion cross-entropy :math:`L_1`;
-* :meth:`FairRepNet.train_step_single` adds :math:`-L_A` and
-  :math:`\\alpha L_D` of eq. (1) and runs one backward pass.
+* :meth:`FairRepNet.train_step_single` adds the adversary's :math:`L_A`,
+  the encoder's adversarial term and :math:`\\alpha L_D` of eq. (1), and
+  runs the step's only backward pass; :meth:`FairRepNet.train_step` then
+  steps both optimizers;
+* :meth:`FairRepNet.run_single_epoch` runs a training epoch without
+  skorch's per-batch bookkeeping unless a callback listens to batches.
 
-Data enter as a dict of tensors ``{"X": ..., "group": ...}`` converted once;
-:class:`TensorBatchIterator` shuffles them once per epoch and yields slices,
-so there is no per-sample ``__getitem__`` / collate and no NumPy round trip.
+Data enter as a dict of tensors ``{"X": ..., "group": ...}`` made once
+(without a copy where the input already is float32);
+:class:`TensorBatchIterator` draws one permutation per epoch and gathers
+each batch's rows from it, so there is no per-sample ``__getitem__`` /
+collate, no NumPy round trip and no shuffled copy of the data.
 """
 
 import itertools
@@ -26,25 +32,37 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator
 
-from ._distances import critic_distance, critic_gradient_penalty, group_distance
+from ._distances import (
+    critic_distance,
+    critic_gradient_penalty,
+    group_distance,
+    sinkhorn_terms,
+)
 
-__all__ = ["FairRepNet", "LossTermsLogger", "TensorBatchIterator", "TensorDataset"]
+__all__ = ["FairRepNet", "TensorBatchIterator", "TensorDataset"]
 
 #: The per-epoch loss components recorded in the history, in eq. (1)'s order.
 LOSS_TERMS = ("emotion_loss", "adversary_loss", "distance_loss")
 
+# Batches whose loss terms are kept before they are summed on the device.
+_TERMS_FLUSH = 256
+
 
 class TensorDataset(torch.utils.data.Dataset):
-    """A dict of equal-length tensors plus an optional target tensor.
+    """A dict of equal-length tensors plus an optional target, or a subset of rows.
 
     Parameters
     ----------
     X : dict of str to Tensor
     y : Tensor or None
+    indices : Tensor of int64 or None, default=None
+        Rows of the tensors that make up this dataset (a split of them);
+        None for all rows. The tensors are shared, never copied.
     """
 
-    def __init__(self, X, y=None):
+    def __init__(self, X, y=None, indices=None):
         lengths = {len(value) for value in X.values()}
         if y is not None:
             lengths.add(len(y))
@@ -52,7 +70,8 @@ class TensorDataset(torch.utils.data.Dataset):
             raise ValueError(f"all tensors must have the same length; got {lengths}.")
         self.X = X
         self.y = y
-        self._length = lengths.pop()
+        self.indices = indices
+        self._length = lengths.pop() if indices is None else len(indices)
 
     def __len__(self):
         return self._length
@@ -61,16 +80,38 @@ class TensorDataset(torch.utils.data.Dataset):
         return self.slice(slice(index, index + 1) if isinstance(index, int) else index)
 
     def slice(self, index):
-        """Return ``(X_part, y_part)`` for an index, slice or index tensor."""
-        X = {key: value[index] for key, value in self.X.items()}
-        return X, (None if self.y is None else self.y[index])
+        """Return ``(X_part, y_part)`` for an index, slice or index tensor of this dataset."""
+        rows = index if self.indices is None else self.indices[index]
+        if isinstance(rows, slice):
+            take = _take_slice
+        else:
+            if not torch.is_tensor(rows):
+                rows = torch.as_tensor(rows, device=next(iter(self.X.values())).device)
+            if rows.dtype == torch.bool:
+                rows = rows.nonzero().flatten()
+            take = _take_rows
+        X = {key: take(value, rows) for key, value in self.X.items()}
+        return X, (None if self.y is None else take(self.y, rows))
+
+
+def _take_slice(tensor, rows):
+    return tensor[rows]
+
+
+def _take_rows(tensor, rows):
+    # index_select skips the generic indexing machinery of ``tensor[rows]``
+    return torch.index_select(tensor, 0, rows.reshape(-1)).reshape(
+        (*rows.shape, *tensor.shape[1:])
+    )
 
 
 class TensorBatchIterator:
-    """Mini-batches as slices of tensors shuffled once per epoch.
+    """Mini-batches gathered from tensors by a permutation drawn once per epoch.
 
     Drop-in for skorch's ``iterator_train`` / ``iterator_valid``; shuffling
-    draws from torch's global generator, which the estimator seeds.
+    draws one ``torch.randperm`` per epoch from torch's global generator,
+    which the estimator seeds. Each batch gathers its rows (a copy of the
+    batch only); without shuffling, batches of a full dataset are views.
 
     Parameters
     ----------
@@ -93,52 +134,19 @@ class TensorBatchIterator:
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
-        n_samples = len(self.dataset)
+        dataset = self.dataset
+        n_samples = len(dataset)
+        order = None
         if self.shuffle:
-            device = next(iter(self.dataset.X.values())).device
-            X, y = self.dataset.slice(torch.randperm(n_samples, device=device))
-        else:
-            X, y = self.dataset.X, self.dataset.y
+            device = next(iter(dataset.X.values())).device
+            order = torch.randperm(n_samples, device=device)
         for start in range(0, n_samples, self.batch_size):
-            stop = start + self.batch_size
-            yield (
-                {key: value[start:stop] for key, value in X.items()},
-                None if y is None else y[start:stop],
-            )
+            stop = min(start + self.batch_size, n_samples)
+            yield dataset.slice(slice(start, stop) if order is None else order[start:stop])
 
 
-class LossTermsLogger(Callback):
-    """Record the epoch means of :math:`L_1`, :math:`L_A` and :math:`L_D`.
-
-    Means are weighted by batch size, as skorch's ``train_loss``, so when
-    every term is present in every batch, ``train_loss`` equals eq. (1)
-    evaluated on these means. Sums stay on the device during the epoch (no
-    host synchronisation per batch); a term absent from a batch (no known
-    group, one group only) is left out of its mean, and an epoch without it
-    records NaN.
-    """
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.sums_ = None
-        self.counts_ = None
-
-    def on_batch_end(self, net, batch=None, training=False, loss_terms=None, **kwargs):
-        if not training or loss_terms is None:
-            return
-        values, present = loss_terms
-        if self.sums_ is None:
-            self.sums_ = torch.zeros_like(values)
-            self.counts_ = torch.zeros_like(values)
-        weight = present.to(values.dtype) * len(batch[1])
-        self.sums_ += torch.where(present, values, torch.zeros_like(values)) * weight
-        self.counts_ += weight
-
-    def on_epoch_end(self, net, **kwargs):
-        if self.sums_ is None:
-            return
-        means = (self.sums_ / self.counts_).tolist()
-        for name, value in zip(LOSS_TERMS, means):
-            net.history.record(name, value)
+def _overrides(callback, name):
+    return getattr(type(callback), name) is not getattr(Callback, name)
 
 
 class FairRepNet(NeuralNet):
@@ -155,6 +163,28 @@ class FairRepNet(NeuralNet):
     through them with their parameters held fixed. The recorded
     ``train_loss`` is :math:`L_1 + w\\,T_A + \\alpha L_D`, eq. (1) itself
     for ``"reversal"``.
+
+    **Update order.** Each batch runs one forward and one backward pass:
+    the adversary's (and critic's) loss is computed on the same embedding
+    as the encoder's terms, the gradients of both come from that single
+    backward, and then both optimizers step (simultaneous updates, as a
+    gradient-reversal layer gives, Ganin et al., 2016). With
+    ``adversary_steps = k > 1`` the adversarial parts first take
+    ``k - 1`` extra steps on the batch's detached embedding, so they take
+    ``k`` steps per encoder step in all. (Before, the adversary's step came
+    after the encoder's, from a second forward pass through the updated
+    encoder.)
+
+    **Epochs.** A training epoch keeps its sums on the device and writes
+    the history once per epoch: one ``batches`` entry holds the epoch's
+    mean ``train_loss`` and its sample count as ``train_batch_size`` (so
+    skorch's ``train_loss`` is the same batch-size-weighted mean), and
+    ``emotion_loss``, ``adversary_loss`` and ``distance_loss`` are the
+    batch-size-weighted means of :math:`L_1`, :math:`L_A` and
+    :math:`L_D` over the batches where the term applies (NaN in an epoch
+    where it never does). When a callback defines ``on_batch_begin`` or
+    ``on_batch_end``, skorch's per-batch loop and per-batch history run
+    instead; ``on_grad_computed`` is called only when a callback defines it.
 
     Parameters
     ----------
@@ -251,8 +281,8 @@ class FairRepNet(NeuralNet):
         """One Adam for the encoder and head, one for the adversarial parts.
 
         The adversary and the critic get their own optimizer so that they can
-        take ``adversary_steps - 1`` extra steps per encoder step; skorch
-        zeroes and steps both after :meth:`train_step_single` (see
+        take ``adversary_steps - 1`` extra steps per encoder step; both step
+        after the single backward pass of :meth:`train_step_single` (see
         :meth:`train_step`).
         """
         named = list(self.module_.named_parameters())
@@ -264,63 +294,173 @@ class FairRepNet(NeuralNet):
             self.adversary_optimizer_ = self.optimizer(*args, **kwargs)
         return self
 
-    def train_step(self, batch, **fit_params):
-        """One encoder step, then one step of the adversary and the critic.
+    # -- the training loop ---------------------------------------------------
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One epoch; a training epoch skips per-batch bookkeeping when it can.
 
-        skorch hands its closure to each optimizer in turn: the encoder steps
-        on a full pass of :meth:`train_step_single`, then the adversarial
-        parts step on a second full pass, made with the updated encoder.
-        Only the adversary's loss of that second pass reaches its
-        optimizer, so when nothing else needs it (see
-        :meth:`_short_adversary_pass`) it is computed alone: the same
-        forward of the module (same dropout draws), without the encoder's
-        graph, its other terms or their backward.
+        Validation epochs are skorch's. A training epoch runs skorch's
+        per-batch loop (per-batch history, ``on_batch_begin`` /
+        ``on_batch_end`` notifications) only when some callback defines
+        those methods; otherwise it calls ``step_fn`` on every batch and
+        writes the history once (see the class notes). Either way, the
+        epoch means of :data:`LOSS_TERMS` are recorded at its end.
         """
-        if not self._short_adversary_pass():
-            return super().train_step(batch, **fit_params)
-        self._zero_grad_optimizer()
+        if not training or iterator is None:
+            return super().run_single_epoch(
+                iterator, training, prefix, step_fn, **fit_params
+            )
+        callbacks = [callback for _, callback in self.callbacks_]
+        self._grad_hooks = any(_overrides(cb, "on_grad_computed") for cb in callbacks)
+        self._term_sums = None
+        self._pending_terms = []
+        if any(_overrides(cb, name) for cb in callbacks
+               for name in ("on_batch_begin", "on_batch_end")):
+            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        else:
+            n_batches = 0
+            for batch in iterator:
+                step_fn(batch, **fit_params)
+                n_batches += 1
+            self._flush_terms()
+            sums, counts = self._term_sums
+            self.history.new_batch()
+            self.history.record_batch(prefix + "_loss", float(sums[0] / counts[0]))
+            self.history.record_batch(prefix + "_batch_size", int(counts[0]))
+            self.history.record(prefix + "_batch_count", n_batches)
+        self._record_loss_terms()
+
+    def _record_loss_terms(self):
+        self._flush_terms()
+        if self._term_sums is None:
+            return
+        sums, counts = self._term_sums
+        self._term_sums = None
+        # 0 / 0 is NaN: a term absent from every batch
+        for name, value in zip(LOSS_TERMS, (sums[1:] / counts[1:]).tolist()):
+            self.history.record(name, value)
+
+    def train_step(self, batch, **fit_params):
+        """One step: a single forward and backward pass, then every optimizer steps.
+
+        The gradients of the encoder and head, of the adversary and of the
+        critic all come from the backward of :meth:`train_step_single`, so
+        the adversarial parts update simultaneously with the encoder (see
+        the class notes); ``on_grad_computed`` is notified between the
+        backward and the steps when a callback defines it.
+        """
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        for optimizer in optimizers:
+            optimizer.zero_grad()
         step = self.train_step_single(batch, **fit_params)
-        self.optimizer_.step()
-        self._zero_grad_optimizer()
-        self._adversary_pass(batch, **fit_params)
-        self.adversary_optimizer_.step()
+        if getattr(self, "_grad_hooks", True):
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
+        for optimizer in optimizers:
+            optimizer.step()
         return step
 
-    def _short_adversary_pass(self):
-        """Whether the second pass may be cut to the adversary's loss.
-
-        It may when the adversary is the only adversarial part, the distance
-        draws no random numbers (a skipped draw would shift every later
-        one) and no callback looks at the gradients.
-        """
-        if self._optimizers != ["optimizer", "adversary_optimizer"]:
-            return False
-        if not self.uses_adversary:
-            return False
-        if self.uses_distance and self.distance not in ("sinkhorn", "exact"):
-            return False
-        return all(
-            type(callback).on_grad_computed is Callback.on_grad_computed
-            for _, callback in self.callbacks_
-        )
-
-    def _adversary_pass(self, batch, **fit_params):
-        """The adversary's part of :meth:`train_step_single`, with its backward."""
+    def train_step_single(self, batch, **fit_params):
+        # switching modes walks every submodule; do it only after validation
         if not self.module_.training:
             self._set_training(True)
-        Xi, _ = unpack_data(batch)
+        Xi, yi = unpack_data(batch)
+        if self.uses_distance and self.distance == "critic":
+            self.critic_.clip_weights()
+        if isinstance(Xi, dict) and not fit_params:
+            logits, embedding = self.module_(**Xi)
+        else:
+            logits, embedding = self.infer(Xi, **fit_params)
+        emotion_loss = self.get_loss((logits, embedding), yi, X=Xi, training=True)
+        objective = emotion_loss
+        reported = emotion_loss.detach()
+        zero = reported.new_zeros(())
+        adversary_loss = distance_loss = zero
+        has_adversary = has_distance = False
         group = Xi.get("group") if isinstance(Xi, dict) else None
-        if group is None:
-            return
-        with torch.no_grad():
-            _, embedding = self.infer(Xi, **fit_params)
-        self._inner_adversary_steps(embedding, group)
-        known = group >= 0
-        adversary_loss = F.cross_entropy(
-            self.adversary_(embedding), group, ignore_index=-1, reduction="sum",
-        ) / known.sum().clamp_min(1)
-        adversary_loss.backward()
+        if group is not None and (self.uses_adversary or self.uses_distance):
+            self._inner_adversary_steps(embedding, group)
+            known = group >= 0
+            n_known = known.sum()
+            if self.uses_adversary:
+                # sum / count instead of a mean: no host sync to test for an
+                # all-missing batch, which simply contributes zero
+                weights = known.to(embedding.dtype) / n_known.clamp_min(1)
+                adversary_loss = F.cross_entropy(
+                    self.adversary_(embedding.detach()), group,
+                    ignore_index=-1, reduction="sum",
+                ) / n_known.clamp_min(1)
+                encoder_term = self._encoder_adversary_term(embedding, group, weights)
+                weight = self.adversary_weight
+                objective = objective + adversary_loss + weight * encoder_term
+                reported = reported + weight * encoder_term.detach()
+                has_adversary = n_known > 0
+            if self.uses_distance:
+                distance_loss, surrogate, critic_loss, has_distance = (
+                    self._distance_terms(embedding, group)
+                )
+                objective = objective + self.alpha * surrogate
+                if critic_loss is not None:
+                    objective = objective + critic_loss
+                reported = reported + self.alpha * distance_loss
+        objective.backward()
+        self._accumulate_terms(
+            (reported, emotion_loss.detach(), adversary_loss.detach(), distance_loss),
+            (has_adversary, has_distance),
+            len(yi),
+        )
+        return {"loss": reported, "y_pred": logits}
 
+    def _accumulate_terms(self, values, present, batch_size):
+        """Keep a batch's loss terms for the epoch means.
+
+        ``values`` are ``train_loss`` and :data:`LOSS_TERMS` (detached
+        scalars); ``present`` says (bool or boolean tensor) whether
+        :math:`L_A` and :math:`L_D` applied to the batch. They are kept as
+        they are, with no operation per batch, and reduced on the device
+        every ``_TERMS_FLUSH`` batches and at the epoch's end, so memory
+        stays bounded and nothing waits for the device.
+        """
+        pending = getattr(self, "_pending_terms", None)
+        if pending is None:
+            pending = self._pending_terms = []
+        pending.append((values, present, batch_size))
+        if len(pending) >= _TERMS_FLUSH:
+            self._flush_terms()
+
+    def _flush_terms(self):
+        """Reduce the pending batches into the epoch's weighted sums and counts."""
+        pending = getattr(self, "_pending_terms", None)
+        if not pending:
+            return
+        self._pending_terms = []
+        device = pending[0][0][0].device
+        columns = list(zip(*(values for values, _, _ in pending)))
+        values = torch.stack([torch.stack(column) for column in columns], dim=1)
+        values = values.to(torch.float64)
+        flags = []
+        for column in zip(*(present for _, present, _ in pending)):
+            if any(torch.is_tensor(flag) for flag in column):
+                flags.append(torch.stack([torch.as_tensor(flag, device=device)
+                                          for flag in column]))
+            else:
+                flags.append(torch.tensor(column, device=device))
+        sizes = torch.tensor([size for _, _, size in pending], dtype=torch.float64,
+                             device=device).unsqueeze(1)
+        weights = torch.cat(
+            [sizes.expand(-1, 2), torch.stack(flags, dim=1).to(torch.float64) * sizes],
+            dim=1,
+        )
+        # an absent term is exactly 0, so it adds nothing to the sums either
+        sums, counts = (values * weights).sum(dim=0), weights.sum(dim=0)
+        if getattr(self, "_term_sums", None) is not None:
+            sums, counts = sums + self._term_sums[0], counts + self._term_sums[1]
+        self._term_sums = (sums, counts)
+
+    # -- the adversarial parts -----------------------------------------------
     def _adversarial_parameters(self):
         named = []
         for name in ("adversary_", "critic_"):
@@ -352,72 +492,33 @@ class FairRepNet(NeuralNet):
                 optimizer.step()
             if self.uses_distance and self.distance == "critic":
                 self.critic_.clip_weights()
+        # the step's own update comes from the main backward alone
+        optimizer.zero_grad()
 
-    def _encoder_adversary_term(self, embedding, group):
-        """The encoder's side of :math:`-L_A`, per ``adversary_loss``."""
+    def _frozen_adversary(self, embedding):
+        """Adversary logits with its parameters held fixed: gradients reach the embedding only."""
+        frozen = getattr(self.adversary_, "forward_frozen", None)
+        if frozen is not None:
+            return frozen(embedding)
         params = {k: v.detach() for k, v in self.adversary_.named_parameters()}
-        logits = torch.func.functional_call(self.adversary_, params, (embedding,))
-        known = group >= 0
-        count = known.sum().clamp_min(1)
+        return torch.func.functional_call(self.adversary_, params, (embedding,))
+
+    def _encoder_adversary_term(self, embedding, group, weights):
+        """The encoder's side of :math:`-L_A`, per ``adversary_loss``.
+
+        ``weights`` is ``1 / n_known`` on samples with a known group and 0
+        elsewhere.
+        """
+        logits = self._frozen_adversary(embedding)
         if self.adversary_loss == "confusion":
             # cross-entropy to the uniform distribution, minus its minimum log K
             log_p = F.log_softmax(logits, dim=1)
             per_sample = -log_p.mean(dim=1) - math.log(self.n_groups)
-            return (per_sample * known).sum() / count
+            return (per_sample * weights).sum()
         per_sample = F.cross_entropy(logits, group.clamp_min(0), reduction="none")
         if self.adversary_loss == "capped":
             per_sample = per_sample.clamp(max=math.log(self.n_groups))
-        return -(per_sample * known).sum() / count
-
-    def train_step_single(self, batch, **fit_params):
-        # switching modes walks every submodule; do it only after validation
-        if not self.module_.training:
-            self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        if self.uses_distance and self.distance == "critic":
-            self.critic_.clip_weights()
-        logits, embedding = self.infer(Xi, **fit_params)
-        emotion_loss = self.get_loss((logits, embedding), yi, X=Xi, training=True)
-        objective = emotion_loss
-        reported = emotion_loss.detach()
-        zero = reported.new_zeros(())
-        adversary_loss = distance_loss = zero
-        has_adversary = has_distance = False
-        group = Xi.get("group") if isinstance(Xi, dict) else None
-        if group is not None and (self.uses_adversary or self.uses_distance):
-            self._inner_adversary_steps(embedding, group)
-            if self.uses_adversary:
-                known = group >= 0
-                # sum / count instead of a mean: no host sync to test for an
-                # all-missing batch, which simply contributes zero
-                adversary_loss = F.cross_entropy(
-                    self.adversary_(embedding.detach()), group,
-                    ignore_index=-1, reduction="sum",
-                ) / known.sum().clamp_min(1)
-                encoder_term = self._encoder_adversary_term(embedding, group)
-                weight = self.adversary_weight
-                objective = objective + adversary_loss + weight * encoder_term
-                reported = reported + weight * encoder_term.detach()
-                has_adversary = known.any()
-            distance_loss, surrogate, critic_loss = self._distance_terms(embedding, group)
-            if distance_loss is not None:
-                objective = objective + self.alpha * surrogate
-                if critic_loss is not None:
-                    objective = objective + critic_loss
-                reported = reported + self.alpha * distance_loss.detach()
-                has_distance = True
-            else:
-                distance_loss = zero
-        objective.backward()
-        terms = torch.stack(
-            [emotion_loss.detach(), adversary_loss.detach(), distance_loss.detach()]
-        )
-        present = torch.stack(
-            [torch.ones((), dtype=torch.bool, device=terms.device),
-             torch.as_tensor(has_adversary, device=terms.device),
-             torch.as_tensor(has_distance, device=terms.device)]
-        )
-        return {"loss": reported, "y_pred": logits, "loss_terms": (terms, present)}
+        return -(per_sample * weights).sum()
 
     def _present_pairs(self, group):
         """``(output column, (i, j))`` for the pairs of groups in the batch."""
@@ -449,23 +550,37 @@ class FairRepNet(NeuralNet):
         return loss
 
     def _distance_terms(self, embedding, group):
-        """Return ``(L_D value, encoder's surrogate, critic's loss)``.
+        """Return ``(L_D value, encoder's surrogate, critic's loss, present)``.
 
-        All three are None when the term does not apply to the batch; the
-        critic's loss is None unless ``distance="critic"``.
+        The value is detached; the surrogate has the gradient the encoder
+        descends. When the term does not apply to the batch (fewer than two
+        groups in it) the value and surrogate are zero and ``present`` is
+        false; ``present`` may be a boolean tensor (Sinkhorn decides
+        without a host synchronisation). The critic's loss is None unless
+        ``distance="critic"``.
         """
-        if not self.uses_distance:
-            return None, None, None
+        zero = embedding.new_zeros(())
+        if self.distance == "sinkhorn":
+            params = self.distance_params or {}
+            value, present, gradient = sinkhorn_terms(
+                embedding, group, self.n_groups, reg=params.get("reg", 0.1),
+                n_iter=params.get("n_iter", 10),
+            )
+            # the envelope gradient, as the gradient of a linear surrogate
+            surrogate = (embedding * gradient.to(embedding.device)).sum()
+            return value.to(embedding), surrogate, None, present.to(embedding.device)
         if self.distance != "critic":
             value = group_distance(
                 embedding, group, distance=self.distance, **(self.distance_params or {})
             )
-            return value, value, None
+            if value is None:
+                return zero, zero, None, False
+            return value.detach(), value, None, True
         critic_loss = self._critic_loss(embedding.detach(), group)
         if critic_loss is None:
-            return None, None, None
+            return zero, zero, None, False
         # the encoder descends the estimate of the critic held fixed
         params = {k: v.detach() for k, v in self.critic_.named_parameters()}
         scores = torch.func.functional_call(self.critic_, params, (embedding,))
         estimate = self._critic_estimate(scores, group)
-        return estimate, estimate, critic_loss
+        return estimate.detach(), estimate, critic_loss, True
