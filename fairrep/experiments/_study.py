@@ -799,13 +799,18 @@ def _run_fold(fold, train, test, held_out, n_folds, data, plan, store, options,
             store.save_array(key, embedding)
         arrays[key] = store.load_array(key)
 
-    for name in plan["stage1"]:
-        key = ("exp1", fold, name)
+    def reuse(key, stage):
+        """The finished result of ``key`` from a previous run, or None."""
         record = store.load(key)
         if record is not None:
             records[key] = record
             reused.append(key)
-            say(f"{where}: {name} (Exp1) reused from a previous run", False)
+            say(f"{where}: {key[2]} ({stage}) reused from a previous run", False)
+        return record
+
+    for name in plan["stage1"]:
+        key = ("exp1", fold, name)
+        if reuse(key, "Exp1") is not None:
             continue
         record, model = _captured(
             "Exp1", fold, name, _stage1_unit,
@@ -820,11 +825,7 @@ def _run_fold(fold, train, test, held_out, n_folds, data, plan, store, options,
 
     for name in plan["stage2"]:
         key = ("exp2", fold, name)
-        record = store.load(key)
-        if record is not None:
-            records[key] = record
-            reused.append(key)
-            say(f"{where}: {name} (Exp2) reused from a previous run", False)
+        if reuse(key, "Exp2") is not None:
             continue
         record = _captured(
             "Exp2", fold, name, _stage2_unit,
