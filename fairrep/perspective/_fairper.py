@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import PassthroughScoring, ProgressBar
 
-from ..representation._base import _to_float_tensor
+from ..representation._base import _as_float_tensor
 from ..representation._net import TensorBatchIterator, TensorDataset
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
 from ..utils._validation import (
@@ -424,7 +424,7 @@ class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
             n_adapter_inputs = representation.transform(X[:1]).shape[1]
             if self.passthrough:
                 n_adapter_inputs += X.shape[1]
-        inputs = _to_float_tensor(inputs, device)
+        inputs = _as_float_tensor(inputs, device)
 
         data = {
             "X": inputs,
@@ -562,7 +562,7 @@ class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
         inputs = X
         if self.freeze_representation:
             inputs = self._adapter_inputs(self.representation_, X)
-        tensor = _to_float_tensor(inputs, self.net_.device)
+        tensor = _as_float_tensor(inputs, self.net_.device)
         with torch.no_grad():
             logits, embedding = self.net_.forward({"X": tensor})
         return logits, embedding

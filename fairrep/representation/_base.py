@@ -73,11 +73,6 @@ def _check_callbacks(callbacks):
     return checked
 
 
-def _to_float_tensor(X, device):
-    """float32 tensor on ``device``; always a copy, so read-only input is fine."""
-    return torch.tensor(np.asarray(X, dtype=np.float32), device=device)
-
-
 def _as_float_tensor(X, device):
     """float32 tensor on ``device``, sharing memory with ``X`` where it can.
 
