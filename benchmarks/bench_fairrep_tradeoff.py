@@ -133,8 +133,11 @@ def plot(tables, path):
             table[table.method != "FairRep"].iterrows(),
             ["tab:gray", "tab:green", "tab:red", "tab:purple"],
         ):
-            ax.scatter(row.parity, row.accuracy, c=colour, marker="s", s=60,
-                       label=row.method)
+            # a constant peer is drawn hollow: its parity of 0 means nothing
+            constant = bool(row.degenerate)
+            ax.scatter(row.parity, row.accuracy, marker="s", s=60,
+                       facecolors="none" if constant else colour, edgecolors=colour,
+                       label=row.method + (" (constant)" if constant else ""))
         ax.axvline(0.02, ls=":", c="k", lw=1)
         ax.set(xlabel="statistical parity gap (lower is fairer)",
                ylabel="test accuracy", title=table.dataset.iloc[0])

@@ -1,12 +1,14 @@
 """FairRep against the DNN baseline on the embedded default corpus (Exp1, section 3.1).
 
-The paper's protocol: per-speaker z-normalised features (section 2.2.1),
-session-independent split, the majority-vote truth as target, and as
-sensitive feature the perspective group of the S2 items (missing for S1, so
-S1 items count in :math:`L_1` only). Two sessions are held out in turn and
-their predictions pooled, so the parity gaps are measured on about 700 S2
-items (one session alone leaves the gaps of the near-fair classes at the
-level of their sampling noise).
+The paper's protocol: the default corpus (``make_rater_perspectives()``, 7,380
+items, 5 sessions), per-speaker z-normalised features (section 2.2.1),
+session-independent cross-validation (each session held out in turn, the
+predictions pooled), the majority-vote truth as target, and as sensitive
+feature the perspective group of the S2 items (missing for S1, so S1 items
+count in :math:`L_1` only). Pooled over the five folds the parity gaps are
+measured on about 1,750 S2 items; with fewer (two sessions of a 3,000-item
+corpus, about 700) the gaps of the classes the DNN already treats fairly sat
+at their sampling noise and the per-class comparison flipped with the seed.
 """
 
 import numpy as np
@@ -26,12 +28,11 @@ from fairrep.raters import perspective_split
 from fairrep.representation import FairRep
 from fairrep.utils._validation import is_missing
 
-HELD_OUT_SESSIONS = (1, 2)
 EPOCHS = 30
 
 
-def _corpus(seed):
-    corpus = make_rater_perspectives(n_samples=3000, random_state=seed)
+def _corpus(seed, n_samples=7380):
+    corpus = make_rater_perspectives(n_samples=n_samples, random_state=seed)
     split = perspective_split(corpus.ratings, truth=corpus.truth).loc[corpus.truth.index]
     X = SpeakerStandardScaler().fit_transform(corpus.data, speakers=corpus.speakers)
     subset = split["subset"].to_numpy(dtype=object)
@@ -81,7 +82,7 @@ def _evaluate(data, make_model, uses_groups):
     n = len(data["y"])
     prediction = np.empty(n, dtype=object)
     probe_accuracy, within, within_base, class_only = [], [], [], []
-    for session in HELD_OUT_SESSIONS:
+    for session in np.unique(data["session"]):
         test = data["session"] == session
         train = ~test
         model = make_model()
@@ -103,9 +104,8 @@ def _evaluate(data, make_model, uses_groups):
         class_only.append(_group_probe_accuracy(
             pd.get_dummies(pd.Series(y_s2)).to_numpy(float), group_s2
         ))
-    tested = np.isin(data["session"], HELD_OUT_SESSIONS)
-    s1 = tested & (data["subset"] == "S1")
-    s2 = tested & (data["subset"] == "S2")
+    s1 = data["subset"] == "S1"
+    s2 = data["subset"] == "S2"
     labels = sorted(set(data["y"]))
     group = data["group"][s2].astype(str)
     return {
@@ -143,17 +143,12 @@ def test_parity_gap_shrinks_where_the_dnn_is_unfair(results):
     assert fair["parity"].mean() < dnn["parity"].mean() - 0.03
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on classes the DNN already treats fairly the gaps sit at their "
-    "sampling noise (about 0.03 on 700 S2 items): at seed 0 the DNN's gaps are "
-    "0.091 0.240 0.096 0.046 0.007 and FairRep's 0.041 0.086 0.045 0.040 0.041 "
-    "(sadness not lower; FairRep's means over 20 seeds: 0.055 0.101 0.036 "
-    "0.033 0.018)",
-)
 def test_parity_below_dnn_for_every_class(results):
+    """At seed 0: DNN 0.045 0.262 0.076 0.087 0.054, FairRep 0.031 0.074 0.015
+    0.019 0.009 (anger, frustration, happiness, neutral, sadness); at seed 1
+    the smallest margin is 0.021 (docs/fairrep.rst)."""
     dnn, fair = results
-    assert np.all(fair["parity"] < dnn["parity"]), (fair["parity"], dnn["parity"])
+    assert np.all(fair["parity"] < dnn["parity"] - 0.01), (fair["parity"], dnn["parity"])
 
 
 def test_weighted_f1_on_s1_within_two_points_of_dnn(results):
@@ -167,9 +162,11 @@ def test_weighted_f1_on_s1_within_two_points_of_dnn(results):
     reason="the criterion conflicts with the task: the perspective group is "
     "largely a function of the emotion (the true class alone predicts it at "
     "0.79 on held-out S2 items, chance 0.50), so an embedding that predicts "
-    "the emotion carries it; the probe reads 0.62 from FairRep, 0.68 from the "
-    "DNN. Beyond the class, FairRep is at chance: see "
-    "test_group_information_beyond_the_class_is_at_chance",
+    "the emotion carries it. At the defaults the probe reads 0.650 from "
+    "FairRep and 0.709 from the DNN (chance 0.505); a stronger adversary "
+    "(adversary_weight=30, adversary_steps=5) reaches 0.546 at seed 0 with "
+    "F1 0.784, but at seed 1 gives 0.599 with F1 0.715 against the DNN's "
+    "0.757 (docs/fairrep.rst)",
 )
 def test_embedding_hides_group_from_a_fresh_adversary(results):
     dnn, fair = results
