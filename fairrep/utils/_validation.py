@@ -139,7 +139,8 @@ def encode_groups(groups, missing=None, *, classes=None):
     missing : ndarray of bool, default=None
         Missing mask; computed from ``groups`` when None.
     classes : array-like, default=None
-        The known groups, in code order. When None, the sorted distinct
+        The known groups, distinct, in code order (every caller passes the
+        ``classes`` an earlier call returned). When None, the sorted distinct
         non-missing values of ``groups``. A value not in ``classes`` is
         encoded as missing (``-1``): a group never seen in ``fit`` has no code.
 
@@ -155,14 +156,9 @@ def encode_groups(groups, missing=None, *, classes=None):
         classes = _sorted_unique(known)
     classes = np.asarray(classes, dtype=object)
     codes = np.full(groups.shape[0], -1, dtype=np.int64)
-    index = pd.Index(classes, dtype=object)
-    if index.is_unique:
-        # one hashed lookup in C for every sample (0.03 s at a million rows,
-        # against 0.11 s for a Python loop over a dict)
-        codes[~missing] = index.get_indexer(known)
-    else:  # repeated classes: the last position of a value wins
-        lookup = {value: position for position, value in enumerate(classes.tolist())}
-        codes[~missing] = [lookup.get(value, -1) for value in known.tolist()]
+    # one hashed lookup in C for every sample (0.03 s at a million rows,
+    # against 0.11 s for a Python loop over a dict); -1 where not in classes
+    codes[~missing] = pd.Index(classes, dtype=object).get_indexer(known)
     return codes, classes
 
 
