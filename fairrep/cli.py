@@ -58,19 +58,10 @@ def _finish(study, out, started, say):
     return 0
 
 
-def run_demo(args):
-    """The whole study offline on the embedded (simulated) corpus, then the report."""
-    from .experiments import load_corpus, run_study
+def _study_and_report(corpus, args, out, started, say, *, title, **options):
+    """Run the study with the options both commands share, then :func:`_finish`."""
+    from .experiments import run_study
 
-    started = time.perf_counter()
-    _set_threads(args.threads)
-    say = _printer(args.quiet)
-    out = Path(args.out)
-    corpus = load_corpus("synthetic", n_samples=args.n_samples,
-                         random_state=args.random_state)
-    say(f"Simulated corpus: {len(corpus.item_ids)} items, {corpus.X.shape[1]} features "
-        f"(make_rater_perspectives, SIMULATED data); {args.folds} fold(s), "
-        f"{args.max_epochs} epochs.")
     study = run_study(
         corpus,
         folds=args.folds,
@@ -81,14 +72,34 @@ def run_demo(args):
         out=out,
         progress=say,
         progress_bar=False if args.quiet else None,
-        title="fairrep demo: the two-stage study on the simulated corpus",
+        title=title,
+        **options,
     )
     return _finish(study, out, started, say)
 
 
+def run_demo(args):
+    """The whole study offline on the embedded (simulated) corpus, then the report."""
+    from .experiments import load_corpus
+
+    started = time.perf_counter()
+    _set_threads(args.threads)
+    say = _printer(args.quiet)
+    out = Path(args.out)
+    corpus = load_corpus("synthetic", n_samples=args.n_samples,
+                         random_state=args.random_state)
+    say(f"Simulated corpus: {len(corpus.item_ids)} items, {corpus.X.shape[1]} features "
+        f"(make_rater_perspectives, SIMULATED data); {args.folds} fold(s), "
+        f"{args.max_epochs} epochs.")
+    return _study_and_report(
+        corpus, args, out, started, say,
+        title="fairrep demo: the two-stage study on the simulated corpus",
+    )
+
+
 def run_reproduce(args):
     """The whole study on a real (or tabular) corpus, then the report."""
-    from .experiments import load_corpus, run_study
+    from .experiments import load_corpus
 
     started = time.perf_counter()
     _set_threads(args.threads)
@@ -124,21 +135,12 @@ def run_reproduce(args):
         raise _UsageError(f"cannot load --corpus {args.corpus}: {error}") from error
     say(f"Corpus {corpus.name}: {len(corpus.item_ids)} items, {corpus.X.shape[1]} "
         f"{corpus.feature_set} features.")
-    study = run_study(
-        corpus,
-        methods=args.methods,
-        folds=args.folds,
-        max_epochs=args.max_epochs,
-        random_state=args.random_state,
-        grid=args.grid,
-        n_jobs=args.n_jobs,
-        device=args.device,
-        out=out,
-        progress=say,
-        progress_bar=False if args.quiet else None,
+    return _study_and_report(
+        corpus, args, out, started, say,
         title=f"fairrep reproduction: {corpus.name} ({corpus.feature_set} features)",
+        methods=args.methods,
+        device=args.device,
     )
-    return _finish(study, out, started, say)
 
 
 def _positive(name):
