@@ -18,16 +18,21 @@ __all__ = ["plot_consensus_agreement", "plot_embeddings", "plot_tradeoff"]
 _AGREEMENT_COLUMNS = ("truth", "rater_group", "percent")
 
 
-def _new_figure(figsize):
-    """A pyplot-free Figure with constrained layout (matplotlib imported lazily)."""
+def _figure_class(needed_by="fairrep's figures"):
+    """matplotlib's Figure class, imported lazily; an install hint if it is missing."""
     try:
         from matplotlib.figure import Figure
     except ImportError as error:  # pragma: no cover - matplotlib is in the test env
         raise ImportError(
-            "fairrep's figures need matplotlib; install it with "
+            f"{needed_by} need matplotlib; install it with "
             '`pip install "fairrep[report]"`.'
         ) from error
-    return Figure(figsize=figsize, layout="constrained")
+    return Figure
+
+
+def _new_figure(figsize):
+    """A pyplot-free Figure with constrained layout (matplotlib imported lazily)."""
+    return _figure_class()(figsize=figsize, layout="constrained")
 
 
 def _group_colors(n_colors):

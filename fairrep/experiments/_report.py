@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._figures import _figure_class
+
 __all__ = ["write_report"]
 
 #: dpi of the saved figures.
@@ -215,13 +217,7 @@ def _check_figure(entry, position):
     _check_key(entry["key"], f"{where}['key']")
     title = _check_text(entry, "title", where)
     caption = _check_text(entry, "caption", where)
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as error:  # pragma: no cover - matplotlib is in the test env
-        raise ImportError(
-            "a report with figures needs matplotlib; install it with "
-            '`pip install "fairrep[report]"`.'
-        ) from error
+    Figure = _figure_class("reports with figures")
     if not isinstance(entry["figure"], Figure):
         raise TypeError(
             f"{where}['figure'] must be a matplotlib.figure.Figure; got "
