@@ -344,7 +344,8 @@ def consensus_agreement(split, *, subset=None):
                 "subset must be None or one or more of 'S1', 'S2', 'other' "
                 f"(undetermined items have no usable consensus); got {subset!r}."
             )
-        keep &= split["subset"].isin(wanted).to_numpy()
+        # not in place: under pandas 3 ``to_numpy`` may return a read-only view
+        keep = keep & split["subset"].isin(wanted).to_numpy()
     rows = split[keep]
     classes = _sorted_classes(rows["truth"])
     tables = []
