@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fairrep.baselines import LFR
+from fairrep.baselines import LFR, _lfr
 from fairrep.baselines._lfr import lfr_objective
 from fairrep.metrics import make_statistical_parity_scorer, statistical_parity_score
 
@@ -297,6 +297,52 @@ def test_adam_reaches_the_lbfgs_objective():
     assert adam.loss_ < lbfgs.loss_ * 1.02
     assert lbfgs.score(X, y) > 0.8
     assert np.mean(adam.predict(X) == lbfgs.predict(X)) > 0.95
+
+
+@pytest.mark.parametrize("reference", ["pairs", "pool"])
+def test_chunked_objective_equals_the_whole_set(reference):
+    """Summed chunk by chunk (float32 rows cast per chunk), the objective is the whole set's."""
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(103, 5)).astype(np.float32)
+    y = rng.randint(0, 3, size=103)
+    s = rng.randint(-1, 3, size=103)  # three groups and some unknown (-1)
+    V = rng.normal(size=(4, 5))
+    logits = rng.normal(size=(4, 3))
+    kwargs = {"n_groups": 3, "reconstruct_weight": 0.3, "target_weight": 1.0,
+              "fairness_weight": 7.0, "fairness_reference": reference}
+    Xt, yt, st, Vt, Lt = _torch(X, y, s, V, logits)
+    whole, whole_terms = lfr_objective(Xt.double(), yt, st, Vt, Lt, **kwargs)
+    chunked, chunked_terms = _lfr._chunked_objective(
+        Xt, yt, st, Vt, Lt, chunk_rows=10, **kwargs
+    )
+    assert chunked_terms[2] > 0
+    np.testing.assert_allclose(float(chunked), float(whole), rtol=1e-12)
+    np.testing.assert_allclose(
+        [float(t) for t in chunked_terms], [float(t) for t in whole_terms], rtol=1e-12
+    )
+
+
+def test_float32_input_is_not_copied_and_fits_as_float64(monkeypatch):
+    """float32 rows are cast per batch / chunk: the same fit as their float64 copy."""
+    X, y, s = planted_bias(n=300, seed=4)
+    X32 = X.astype(np.float32)
+    monkeypatch.setattr(_lfr, "_CHUNK_ROWS", 64)  # several chunks everywhere
+    for solver in ("adam", "lbfgs"):
+        params = {"n_prototypes": 3, "solver": solver, "max_iter": 30, "random_state": 0}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            a = LFR(**params).fit(X32, y, sensitive_features=s)
+            b = LFR(**params).fit(X32.astype(np.float64), y, sensitive_features=s)
+        np.testing.assert_array_equal(a.prototypes_, b.prototypes_)
+        assert a.loss_ == pytest.approx(b.loss_, rel=1e-12)
+        np.testing.assert_allclose(a.transform(X32), b.transform(X32), rtol=1e-12)
+    np.testing.assert_allclose(
+        _lfr._column_spread(torch.as_tensor(X32)), X32.astype(np.float64).std(axis=0),
+        rtol=1e-10,
+    )
+    # the memberships of every chunk are the memberships of the whole set
+    whole = _lfr._memberships(torch.as_tensor(X), torch.as_tensor(a.prototypes_))
+    np.testing.assert_allclose(a.transform(X), whole.numpy(), rtol=1e-12)
 
 
 def test_multiclass_three_groups_and_outputs():

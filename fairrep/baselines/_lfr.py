@@ -26,6 +26,9 @@ _EPS = float(np.finfo(np.float64).eps)
 # changing the objective reached; 50 lost up to 4% on some synthetic seeds.
 _LBFGS_WINDOW = 80
 _LBFGS_RTOL = 1e-4
+# Rows per chunk where LFR walks the whole training set (initial spread, final
+# objective, transform): bounds the float64 temporaries to a chunk.
+_CHUNK_ROWS = 65536
 
 
 def _memberships(X, prototypes):
@@ -75,6 +78,10 @@ class _Objective:
     squared distances are ``|x|^2 - 2 S + |v|^2`` and the reconstruction error
     ``sum_n |M_n V - x_n|^2 = sum(M^T * (V V^T) M^T) - 2 sum(M^T * S) + |X|^2``, so
     no (n_samples, n_features) intermediate is formed. Autograd differentiates it.
+
+    ``parity`` passes the rows' slice of a :func:`_parity_matrix` built on more
+    rows than these (the whole training set, when the objective is summed over
+    chunks by :func:`_chunked_objective`); by default it is built on these rows.
     """
 
     def __init__(
@@ -88,16 +95,27 @@ class _Objective:
         target_weight,
         fairness_weight,
         fairness_reference="pairs",
+        parity="rows",
     ):
         self.X_T = X.T.contiguous()
         self.sq_norms = X.pow(2).sum(dim=1)
         self.total_sq_norm = self.sq_norms.sum()
-        self.n_entries = X.shape[0] * X.shape[1]
+        self.shape = tuple(X.shape)
         self.y_codes = y_codes[None, :]
-        self.parity = _parity_matrix(group_codes, n_groups, fairness_reference, X.dtype)
+        if isinstance(parity, str):
+            parity = _parity_matrix(group_codes, n_groups, fairness_reference, X.dtype)
+        self.parity = parity
         self.weights = (reconstruct_weight, target_weight, fairness_weight)
 
-    def __call__(self, prototypes, class_logits):
+    def sums(self, prototypes, class_logits):
+        """The objective's additive parts over these rows.
+
+        Returns ``(squared_error, log_loss, gaps)``: the reconstruction's
+        summed squared error, the summed cross-entropy of the predictions,
+        and ``M^T B`` of shape (n_prototypes, n_terms) (None without L_z),
+        each a sum over the rows, so parts of disjoint rows add up to the
+        whole set's.
+        """
         S = prototypes @ self.X_T  # (K, n)
         squared = (self.sq_norms - 2 * S) + prototypes.pow(2).sum(dim=1)[:, None]
         # The floor keeps the gradient of sqrt finite where a prototype sits on
@@ -105,19 +123,87 @@ class _Objective:
         floor = torch.finfo(squared.dtype).tiny
         M_T = torch.softmax(-squared.clamp_min(floor).sqrt(), dim=0)
         gram = prototypes @ prototypes.T
-        reconstruction = (
+        squared_error = (
             ((gram @ M_T) * M_T).sum() - 2 * (M_T * S).sum() + self.total_sq_norm
-        ) / self.n_entries
+        )
         proba_T = torch.softmax(class_logits, dim=1).T @ M_T  # (n_classes, n)
         picked = proba_T.gather(0, self.y_codes)
-        prediction = -torch.log(picked.clamp_min(_EPS)).mean()
-        if self.parity is None:
-            parity = M_T.new_zeros(())
-        else:
-            parity = (M_T @ self.parity).abs().mean()
-        ax, ay, az = self.weights
-        total = ax * reconstruction + ay * prediction + az * parity
-        return total, (reconstruction, prediction, parity)
+        log_loss = -torch.log(picked.clamp_min(_EPS)).sum()
+        gaps = None if self.parity is None else M_T @ self.parity
+        return squared_error, log_loss, gaps
+
+    def __call__(self, prototypes, class_logits):
+        return _combine(self.sums(prototypes, class_logits), self.shape, self.weights)
+
+
+def _combine(sums, shape, weights):
+    """``(total, (L_x, L_y, L_z))`` from the additive parts over ``shape`` rows x columns."""
+    squared_error, log_loss, gaps = sums
+    n_samples, n_features = shape
+    reconstruction = squared_error / (n_samples * n_features)
+    prediction = log_loss / n_samples
+    parity = log_loss.new_zeros(()) if gaps is None else gaps.abs().mean()
+    ax, ay, az = weights
+    total = ax * reconstruction + ay * prediction + az * parity
+    return total, (reconstruction, prediction, parity)
+
+
+def _shared_tensor(X, device):
+    """A tensor over ``X``'s memory (float32 or float64) where it can be, on ``device``.
+
+    Read-only (memory-mapped) arrays are shared too: the tensor is only read.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        tensor = torch.as_tensor(X)
+    return tensor.to(device)
+
+
+def _float64_rows(X, start, stop):
+    """Rows ``start:stop`` of a tensor, as float64 (a copy of those rows only)."""
+    return X[start:stop].to(torch.float64)
+
+
+@torch.no_grad()
+def _chunked_objective(X, y_codes, group_codes, prototypes, class_logits, *,
+                       n_groups, reconstruct_weight, target_weight, fairness_weight,
+                       fairness_reference="pairs", chunk_rows=_CHUNK_ROWS):
+    """:func:`lfr_objective` on all rows, evaluated ``chunk_rows`` rows at a time.
+
+    The same value as one evaluation on every row (its parts are sums over
+    rows, and the L_z matrix is built on all of them), with memory bounded by
+    a chunk: ``X`` may be float32 (the rows are cast chunk by chunk) and is
+    never copied whole.
+    """
+    parity = _parity_matrix(group_codes, n_groups, fairness_reference, torch.float64)
+    weights = (reconstruct_weight, target_weight, fairness_weight)
+    totals = None
+    for start in range(0, X.shape[0], chunk_rows):
+        stop = min(start + chunk_rows, X.shape[0])
+        part = _Objective(
+            _float64_rows(X, start, stop), y_codes[start:stop], None,
+            n_groups=n_groups, reconstruct_weight=reconstruct_weight,
+            target_weight=target_weight, fairness_weight=fairness_weight,
+            parity=None if parity is None else parity[start:stop],
+        ).sums(prototypes, class_logits)
+        totals = part if totals is None else tuple(
+            None if a is None else a + b for a, b in zip(totals, part)
+        )
+    return _combine(totals, tuple(X.shape), weights)
+
+
+def _column_spread(X, chunk_rows=_CHUNK_ROWS):
+    """Column standard deviations (float64 NumPy), a chunk of rows at a time."""
+    n_samples = X.shape[0]
+    total = torch.zeros(X.shape[1], dtype=torch.float64, device=X.device)
+    for start in range(0, n_samples, chunk_rows):
+        total += _float64_rows(X, start, min(start + chunk_rows, n_samples)).sum(dim=0)
+    mean = total / n_samples
+    spread = torch.zeros_like(total)
+    for start in range(0, n_samples, chunk_rows):
+        rows = _float64_rows(X, start, min(start + chunk_rows, n_samples))
+        spread += (rows - mean).pow(2).sum(dim=0)
+    return (spread / n_samples).sqrt().cpu().numpy()
 
 
 def lfr_objective(
@@ -247,8 +333,12 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         the objective, and stopped once 80 objective evaluations in a row have
         lowered it by less than a relative 1e-4 (the gradient does not vanish
         at a kink, so ``tol`` alone rarely ends it); the parameters returned are
-        the best ones evaluated. ``"adam"``: mini-batch Adam, for data that does
-        not fit in one batch.
+        the best ones evaluated; it holds a float64 copy of ``X``.
+        ``"adam"``: mini-batch Adam, for data that does not fit in one batch:
+        float32 ``X`` (memory-mapped included) is not copied, its rows are
+        cast to float64 per batch and per chunk of rows, so memory beyond
+        ``X`` stays bounded (1M x 512 in 3.3 GiB including the data,
+        benchmarks/README.md).
     max_iter : int, default=500
         L-BFGS iterations, or Adam epochs.
     tol : float, default=1e-6
@@ -381,7 +471,11 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         -------
         self : LFR
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
+        # float32 stays float32 (no copy of a large or memory-mapped array);
+        # the optimisation itself runs in float64
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], y_numeric=False
+        )
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
@@ -409,7 +503,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         device = torch.device(self.device)
         rng = check_random_state(self.random_state)
 
-        X_t = torch.as_tensor(X, dtype=torch.float64, device=device)
+        X_t = _shared_tensor(X, device)
         y_t = torch.as_tensor(y_codes, dtype=torch.int64, device=device)
         g_t = torch.as_tensor(group_codes, dtype=torch.int64, device=device)
         start = rng.choice(
@@ -417,8 +511,8 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         )
         # Rows of X as starting prototypes put every v_k where the data are;
         # the jitter separates duplicated rows so their gradients differ.
-        spread = X.std(axis=0) + 1e-12
-        init = X[start] + 1e-2 * spread * rng.standard_normal(
+        spread = _column_spread(X_t) + 1e-12
+        init = np.asarray(X[start], dtype=np.float64) + 1e-2 * spread * rng.standard_normal(
             (self.n_prototypes, X.shape[1])
         )
         prototypes = torch.tensor(
@@ -451,7 +545,9 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         with torch.no_grad():
-            total, terms = lfr_objective(X_t, y_t, g_t, prototypes, logits, **settings)
+            total, terms = _chunked_objective(
+                X_t, y_t, g_t, prototypes, logits, **settings
+            )
             self.loss_ = float(total)
             self.loss_terms_ = dict(
                 zip(("reconstruction", "prediction", "fairness"), map(float, terms))
@@ -466,7 +562,8 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self
 
     def _fit_lbfgs(self, X, y, groups, prototypes, logits, settings):
-        objective = _Objective(X, y, groups, **settings)
+        # full-batch: every evaluation needs all rows, in float64
+        objective = _Objective(X.to(torch.float64), y, groups, **settings)
         params = (prototypes, logits)
         best = {"loss": np.inf, "values": None}
         trail = []  # best objective after each evaluation
@@ -533,8 +630,9 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
             for start in range(0, n_samples, self.batch_size):
                 batch = order[start : start + self.batch_size]
                 optimizer.zero_grad()
+                rows = torch.index_select(X, 0, batch).to(torch.float64)
                 total, _ = lfr_objective(
-                    X[batch], y[batch], groups[batch], prototypes, logits, **settings
+                    rows, y[batch], groups[batch], prototypes, logits, **settings
                 )
                 total.backward()
                 optimizer.step()
@@ -548,10 +646,15 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _memberships_numpy(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        X_t = torch.as_tensor(X, dtype=torch.float64)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X_t = _shared_tensor(X, "cpu")
         V = torch.as_tensor(self.prototypes_, dtype=torch.float64)
-        return _memberships(X_t, V).numpy()
+        M = np.empty((X.shape[0], V.shape[0]), dtype=np.float64)
+        # a chunk of rows at a time: no float64 copy of all of X
+        for start in range(0, X.shape[0], _CHUNK_ROWS):
+            stop = min(start + _CHUNK_ROWS, X.shape[0])
+            M[start:stop] = _memberships(_float64_rows(X_t, start, stop), V).numpy()
+        return M
 
     def transform(self, X):
         """Map samples to the fair representation.
