@@ -1,5 +1,6 @@
 """Shared test configuration: capped torch threads, fixed seeds, real data paths."""
 
+import importlib
 import os
 from pathlib import Path
 
@@ -34,6 +35,17 @@ def _seed_and_threads():
     if torch is not None:
         torch.manual_seed(0)
     yield
+
+
+def require_module(name):
+    """Import an optional dependency: skip without it, but fail under CI=true."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        message = f"could not import {name!r}: {error}"
+        if ON_CI:
+            pytest.fail(message + " (CI=true: the test extras install it)")
+        pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

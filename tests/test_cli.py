@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import require_module
 from fairrep.cli import main
 from fairrep.features import EGeMAPS
 
@@ -71,6 +72,7 @@ def test_reproduce_crema_d_vote_tables(shared_data, tmp_path):
 
 
 def test_reproduce_emodb_egemaps_reuses_the_feature_cache(shared_data, tmp_path, monkeypatch):
+    require_module("opensmile")
     out = tmp_path / "emodb"
     args = [
         "reproduce", "--corpus", "emodb", "--data-home", str(shared_data / "emodb"),

@@ -91,7 +91,7 @@ def test_shapes_and_fields(n_features):
     # target is the truth, row-aligned with data
     assert corpus.target.shape == (600,)
     pd.testing.assert_series_equal(
-        pd.Series(corpus.target, index=corpus.truth.index, name="truth"),
+        pd.Series(corpus.target, index=corpus.truth.index, name="truth", dtype=object),
         corpus.truth,
     )
     np.testing.assert_array_equal(corpus.sessions, corpus.item_info["session"])

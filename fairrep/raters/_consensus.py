@@ -55,11 +55,11 @@ def majority_vote(ratings, *, item="item", label="label", by=None, rater=None):
     >>> from fairrep.raters import majority_vote
     >>> ratings = pd.DataFrame({"item": ["u1", "u1", "u1", "u2", "u2"],
     ...                         "label": ["ang", "ang", "neu", "hap", "sad"]})
-    >>> majority_vote(ratings)
+    >>> majority_vote(ratings)  # doctest: +ELLIPSIS
     item
     u1    ang
     u2    NaN
-    Name: label, dtype: object
+    Name: label, dtype: ...
     """
     clean, items, groups = check_ratings(
         ratings, item=item, label=label, rater_group=by, rater=rater
