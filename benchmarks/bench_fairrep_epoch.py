@@ -120,6 +120,14 @@ def fairlearn_fit(X, y, sex, device, batch_size):
     return make_fit
 
 
+def report(table, csv=None):
+    """Print the table (3 decimals) and write it as CSV when a path is given."""
+    with pd.option_context("display.width", 140, "display.precision", 3):
+        print(table.to_string(index=False))
+    if csv:
+        table.to_csv(csv, index=False)
+
+
 def _thread_setting(value):
     if value == "default":
         return value
@@ -181,10 +189,7 @@ def main(argv=None):
     table = pd.DataFrame(rows)
     table["batches_per_s"] = np.ceil(len(X) / args.batch_size) / table["epoch_s"]
     table["fairlearn_epoch / epoch"] = table.pop("reference") / table["epoch_s"]
-    with pd.option_context("display.width", 140, "display.precision", 3):
-        print(table.to_string(index=False))
-    if args.csv:
-        table.to_csv(args.csv, index=False)
+    report(table, args.csv)
 
 
 if __name__ == "__main__":
