@@ -21,6 +21,15 @@ difference is printed and must stay within float32 rounding).
 The compiled step draws its dropout masks inside the graph (a different
 random stream from eager dropout, the same distribution).
 
+``--wrappers`` chooses how the compiled graph's kernels are called: through
+TorchInductor's default Python wrapper, through its C++ wrapper
+(``cpp_wrapper``, which leaves out the per-kernel Python calls), or both
+(one compilation each). The last row is a floor no torch step can go below:
+the step's matrix products alone (forward and both backward products of
+every linear layer the step runs: encoder, head, the adversary's own pass
+and its frozen pass for the encoder), timed back to back with the same
+shapes, as seconds per epoch.
+
 Usage::
 
     python benchmarks/bench_compiled_step.py --threads 1 --repeats 3
@@ -72,7 +81,7 @@ class CompiledStep:
     compared from one state.
     """
 
-    def __init__(self, net):
+    def __init__(self, net, options=None):
         self.net = net
         self.plan = net.module_._plan
         self.n_encoder = len(list(net.module_.parameters()))
@@ -86,7 +95,8 @@ class CompiledStep:
         group = net.optimizer_.param_groups[0]
         self.hyper = (group["lr"], *group["betas"], group["eps"], group["weight_decay"])
         self.tables = _problem_tables(net.n_groups, torch.device("cpu"))
-        self.compiled = torch.compile(self._step, fullgraph=True, dynamic=False)
+        self.compiled = torch.compile(self._step, fullgraph=True, dynamic=False,
+                                      options=options)
 
     def _loss(self, params, X, y, group):
         net = self.net
@@ -167,10 +177,10 @@ def check_equivalence(X, y, sex, batch_size):
     return gap, moved
 
 
-def compiled_epoch_time(X, y, sex, batch_size, n_epochs, repeats):
+def compiled_epoch_time(X, y, sex, batch_size, n_epochs, repeats, options=None):
     """(median seconds per epoch, seconds of compilation) of the compiled step."""
     net, dataset = fitted(X, y, sex, dropout=0.2, batch_size=batch_size)
-    step = CompiledStep(net)
+    step = CompiledStep(net, options)
     iterator = TensorBatchIterator(dataset, batch_size, shuffle=True)
     start = time.perf_counter()
     for batch in iterator:  # compiles the full-batch and the last-batch shapes
@@ -187,6 +197,40 @@ def compiled_epoch_time(X, y, sex, batch_size, n_epochs, repeats):
     return median, first_epoch - median
 
 
+def matmul_floor(X, y, sex, batch_size, n_samples, repeats, n_calls=500):
+    """Seconds per epoch of the step's matrix products alone (median of repeats).
+
+    Every linear layer ``(n_in -> n_out)`` the step runs costs three
+    products at batch ``b``: the forward ``addmm`` (b x n_in by n_in x n_out),
+    the input gradient (b x n_out by n_out x n_in) and the weight gradient
+    (n_out x b by b x n_in). The adversary runs twice (its own pass and the
+    frozen pass the encoder's term goes through).
+    """
+    net, _ = fitted(X, y, sex, dropout=0.2, batch_size=batch_size)
+    layers = [m for m in net.module_.modules() if isinstance(m, torch.nn.Linear)]
+    layers += 2 * [m for m in net.adversary_.modules() if isinstance(m, torch.nn.Linear)]
+    calls = []
+    for layer in layers:
+        n_out, n_in = layer.weight.shape
+        x = torch.randn(batch_size, n_in)
+        w = torch.randn(n_out, n_in)
+        b = torch.randn(n_out)
+        g = torch.randn(batch_size, n_out)
+        calls += [lambda x=x, w=w, b=b: torch.addmm(b, x, w.t()),
+                  lambda g=g, w=w: torch.mm(g, w),
+                  lambda g=g, x=x: torch.mm(g.t(), x)]
+    for call in calls * 50:
+        call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n_calls):
+            for call in calls:
+                call()
+        times.append((time.perf_counter() - start) / n_calls)
+    return float(np.median(times)) * math.ceil(n_samples / batch_size)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=7380)
@@ -194,6 +238,10 @@ def main(argv=None):
     parser.add_argument("--n-epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--wrappers", nargs="+", choices=["python", "cpp"],
+                        default=["python", "cpp"],
+                        help="TorchInductor wrapper(s) of the compiled step (one "
+                             "compilation each)")
     parser.add_argument("--skip-fairlearn", action="store_true")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--csv", default=None, help="write the table here")
@@ -222,11 +270,16 @@ def main(argv=None):
     )
     rows.append({"model": "FairRep (eager, as shipped)", "epoch_s": eager,
                  "compile_s": 0.0})
-    seconds, compile_s = compiled_epoch_time(
-        X, y, sex, args.batch_size, args.n_epochs, args.repeats
-    )
-    rows.append({"model": "FairRep step compiled whole", "epoch_s": seconds,
-                 "compile_s": compile_s})
+    for wrapper in args.wrappers:
+        seconds, compile_s = compiled_epoch_time(
+            X, y, sex, args.batch_size, args.n_epochs, args.repeats,
+            options={"cpp_wrapper": wrapper == "cpp"},
+        )
+        rows.append({"model": f"FairRep step compiled whole ({wrapper} wrapper)",
+                     "epoch_s": seconds, "compile_s": compile_s})
+    rows.append({"model": "floor: the step's matrix products alone",
+                 "epoch_s": matmul_floor(X, y, sex, args.batch_size, len(X), args.repeats),
+                 "compile_s": 0.0})
     table = pd.DataFrame(rows)
     n_batches = math.ceil(len(X) / args.batch_size)
     table["ms_per_batch"] = 1e3 * table["epoch_s"] / n_batches

@@ -42,7 +42,7 @@ SETTINGS = {
     "bench_fairrep_epoch": [("--n-samples", "2000"), ("--n-epochs", "1"),
                             ("--repeats", "1")],
     "bench_compiled_step": [("--n-samples", "2000"), ("--n-epochs", "1"),
-                            ("--repeats", "1")],
+                            ("--repeats", "1"), ("--wrappers", "cpp")],
     "bench_fairrep_tradeoff": [("--dataset", "german"), ("--epochs", "10"),
                                ("--alphas", "0", "0.1"),
                                ("--adversary-weights", "0", "1")],
