@@ -15,6 +15,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from conftest import require_module
 from fairrep.baselines import (
     AIF360LFR,
     LFR,
@@ -31,8 +32,8 @@ from fairrep.metrics import (
     statistical_parity_score,
 )
 
-pytest.importorskip("fairlearn")
-pytest.importorskip("aif360")
+require_module("fairlearn")
+require_module("aif360")
 logging.getLogger().setLevel(logging.ERROR)  # aif360 logs missing optional extras
 
 

@@ -46,7 +46,7 @@ def test_integer_pcm_is_scaled():
 
 
 def test_file_round_trip(tmp_path):
-    soundfile = pytest.importorskip("soundfile")
+    soundfile = require_module("soundfile")
     stereo = np.stack([_tone(200, 8000), _tone(200, 8000, amplitude=0.2)], axis=1)
     path = tmp_path / "stereo.wav"
     soundfile.write(path, stereo, 8000, subtype="FLOAT")
@@ -119,7 +119,7 @@ def test_cache_keys_follow_file_and_settings(tmp_path):
 
 @pytest.mark.real_data
 def test_real_emodb_file(shared_data):
-    soundfile = pytest.importorskip("soundfile")
+    soundfile = require_module("soundfile")
     path = shared_data / "emodb" / "wav" / "03a01Fa.wav"
     raw, rate = soundfile.read(path, dtype="float32")
     assert rate == 22050 and raw.shape == (44100,)  # 2.0 s at 22.05 kHz

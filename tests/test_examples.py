@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_module
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 # Each script takes 5-35 s on two busy cores; the limit leaves room for a
@@ -64,13 +66,13 @@ def test_simulated_corpus_example_runs(script, tmp_path):
 
 
 def test_tabular_example_runs(tmp_path):
-    pytest.importorskip("dalex")
+    require_module("dalex")
     _run("plot_tabular_dropin.py", tmp_path)
 
 
 def test_speech_example_runs_on_synthetic_clips(tmp_path):
-    pytest.importorskip("opensmile")
-    pytest.importorskip("soundfile")
+    require_module("opensmile")
+    require_module("soundfile")
     empty = tmp_path / "no-shared-data"
     empty.mkdir()
     # an empty data folder makes the script write and use its synthetic clips
@@ -81,7 +83,7 @@ def test_speech_example_runs_on_synthetic_clips(tmp_path):
 
 @pytest.mark.real_data
 def test_speech_example_runs_on_emodb(tmp_path, shared_data):
-    pytest.importorskip("opensmile")
+    require_module("opensmile")
     output = _run(
         "plot_speech_pipeline.py", tmp_path, FAIRREP_SHARED_DATA=str(shared_data)
     )

