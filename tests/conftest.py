@@ -50,6 +50,7 @@ def require_module(name, *, required_on_ci=True):
     ``FAIRREP_TEST_EXTRAS=optional`` lets every one skip under CI=true (the
     CI leg without the test extras).
     """
+    __tracebackhide__ = True  # reports name the calling test, not this helper
     try:
         return importlib.import_module(name)
     except ImportError as error:
