@@ -29,7 +29,6 @@ import torch
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from skorch.callbacks import Callback
 
-from conftest import require_module
 from fairrep import FairRep
 from fairrep.metrics import statistical_parity_scorer
 
@@ -53,6 +52,15 @@ COMPARED = [
 ]
 
 
+
+
+def _require(module_name, **kwargs):
+    """``conftest.require_module``, imported on use: Dask and Ray workers import
+    this module to unpickle :class:`FitRecorder`, and on their path ``conftest``
+    is the repository root's, which has no such helper."""
+    from conftest import require_module
+
+    return require_module(module_name, **kwargs)
 
 
 class FitRecorder(Callback):
@@ -170,7 +178,7 @@ def test_sequential_reference_runs_in_this_process(sequential_search, grouped_da
 @pytest.fixture(scope="module")
 def dask_client():
     """A client connected by address to a 2-process, 1-thread-each LocalCluster."""
-    distributed = require_module("distributed")
+    distributed = _require("distributed")
     cluster = distributed.LocalCluster(
         host="127.0.0.1",
         n_workers=2,
@@ -216,7 +224,7 @@ def ray_backend():
     ray = None
     registered = False
     try:
-        ray = require_module("ray", required_on_ci=False)
+        ray = _require("ray", required_on_ci=False)
         from ray.util.joblib import register_ray
 
         register_ray()
