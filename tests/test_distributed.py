@@ -52,8 +52,6 @@ COMPARED = [
 ]
 
 
-
-
 def _require(module_name, **kwargs):
     """``conftest.require_module``, imported on use: Dask and Ray workers import
     this module to unpickle :class:`FitRecorder`, and on their path ``conftest``

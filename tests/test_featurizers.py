@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from conftest import require_module
 from fairrep.features import EGeMAPS, SpeakerStandardScaler, SSLFeatures, VQWav2Vec, load_audio
 
+
 @pytest.fixture(scope="module")
 def emodb_wav(shared_data):
     return shared_data / "emodb" / "wav"
