@@ -25,10 +25,10 @@ random stream from eager dropout, the same distribution).
 TorchInductor's default Python wrapper, through its C++ wrapper
 (``cpp_wrapper``, which leaves out the per-kernel Python calls), or both
 (one compilation each). The last row is a floor no torch step can go below:
-the step's matrix products alone (forward and both backward products of
-every linear layer the step runs: encoder, head, the adversary's own pass
-and its frozen pass for the encoder), timed back to back with the same
-shapes, as seconds per epoch.
+the step's matrix products alone (the 20 that autograd runs: the forward
+product of every linear layer, encoder, head, the adversary's own pass and
+its frozen pass for the encoder, and the gradient products each needs),
+timed back to back with the same shapes, as seconds per epoch.
 
 Usage::
 
@@ -200,25 +200,35 @@ def compiled_epoch_time(X, y, sex, batch_size, n_epochs, repeats, options=None):
 def matmul_floor(X, y, sex, batch_size, n_samples, repeats, n_calls=500):
     """Seconds per epoch of the step's matrix products alone (median of repeats).
 
-    Every linear layer ``(n_in -> n_out)`` the step runs costs three
-    products at batch ``b``: the forward ``addmm`` (b x n_in by n_in x n_out),
-    the input gradient (b x n_out by n_out x n_in) and the weight gradient
-    (n_out x b by b x n_in). The adversary runs twice (its own pass and the
-    frozen pass the encoder's term goes through).
+    The products autograd runs in the default step, at batch ``b``, for a
+    linear layer ``n_in -> n_out``: the forward ``addmm`` (b x n_in by
+    n_in x n_out); the input gradient (b x n_out by n_out x n_in) unless
+    nothing upstream needs it; the weight gradient (n_out x b by b x n_in)
+    unless the weights are held fixed. The encoder and head need every
+    product but the first layer's input gradient (the data need none); the
+    adversary's own pass sees the detached embedding (no input gradient at
+    its first layer); the frozen pass the encoder's term goes through needs
+    input gradients only.
     """
     net, _ = fitted(X, y, sex, dropout=0.2, batch_size=batch_size)
-    layers = [m for m in net.module_.modules() if isinstance(m, torch.nn.Linear)]
-    layers += 2 * [m for m in net.adversary_.modules() if isinstance(m, torch.nn.Linear)]
+    linear = [m for m in net.module_.modules() if isinstance(m, torch.nn.Linear)]
+    adversary = [m for m in net.adversary_.modules() if isinstance(m, torch.nn.Linear)]
+    # (layer, input gradient?, weight gradient?)
+    plan = [(layer, k > 0, True) for k, layer in enumerate(linear)]
+    plan += [(layer, k > 0, True) for k, layer in enumerate(adversary)]
+    plan += [(layer, True, False) for layer in adversary]
     calls = []
-    for layer in layers:
+    for layer, input_gradient, weight_gradient in plan:
         n_out, n_in = layer.weight.shape
         x = torch.randn(batch_size, n_in)
         w = torch.randn(n_out, n_in)
         b = torch.randn(n_out)
         g = torch.randn(batch_size, n_out)
-        calls += [lambda x=x, w=w, b=b: torch.addmm(b, x, w.t()),
-                  lambda g=g, w=w: torch.mm(g, w),
-                  lambda g=g, x=x: torch.mm(g.t(), x)]
+        calls.append(lambda x=x, w=w, b=b: torch.addmm(b, x, w.t()))
+        if input_gradient:
+            calls.append(lambda g=g, w=w: torch.mm(g, w))
+        if weight_gradient:
+            calls.append(lambda g=g, x=x: torch.mm(g.t(), x))
     for call in calls * 50:
         call()
     times = []
