@@ -1,6 +1,7 @@
 """Tests of fairrep.raters on hand-built tables whose answers are worked out by hand."""
 
 import doctest
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -48,8 +49,44 @@ def _two_group_table():
     return _long(rows)
 
 
-def test_perspective_split_pins_every_subset_case():
-    split = perspective_split(_two_group_table())
+# (truth, consensus_F, consensus_M, subset, perspective, n_ratings, n_F, n_M)
+_EVERY_CASE = {
+    "paper": {
+        "s1": ("a", "a", "a", "S1", np.nan, 5, 3, 2),
+        "s2": ("b", "b", "a", "S2", "F", 5, 3, 2),
+        "tie_truth": (np.nan, "b", "a", "undetermined", np.nan, 4, 2, 2),
+        # M's tie keeps the item out of S1; F's share of a (2/2) beats M's (1/2)
+        "tie_group": ("a", "a", np.nan, "S2", "F", 4, 2, 2),
+        # M never rated it: only F has a share
+        "no_group": ("a", "a", np.nan, "S2", "F", 2, 2, 0),
+        # no grouped rating is b: both shares are 0, so no perspective
+        "other": ("b", "a", "a", "S2", np.nan, 7, 1, 2),
+    },
+    "strict": {
+        "s1": ("a", "a", "a", "S1", np.nan, 5, 3, 2),
+        "s2": ("b", "b", "a", "S2", "F", 5, 3, 2),
+        "tie_truth": (np.nan, "b", "a", "undetermined", np.nan, 4, 2, 2),
+        "tie_group": ("a", "a", np.nan, "undetermined", np.nan, 4, 2, 2),
+        "no_group": ("a", "a", np.nan, "undetermined", np.nan, 2, 2, 0),
+        "other": ("b", "a", "a", "other", np.nan, 7, 1, 2),
+    },
+}
+
+
+def _assert_rows(split, expected, columns=None):
+    for item, row in expected.items():
+        got = split.loc[item, columns].tolist() if columns else split.loc[item].tolist()
+        for value, want in zip(got, row, strict=True):
+            if isinstance(want, float) and np.isnan(want):
+                assert pd.isna(value), (item, got)
+            else:
+                assert value == want, (item, got)
+
+
+@pytest.mark.parametrize("method", ["paper", "strict"])
+def test_perspective_split_pins_every_subset_case(method):
+    kwargs = {} if method == "paper" else {"method": "strict"}
+    split = perspective_split(_two_group_table(), **kwargs)
     assert list(split.columns) == [
         "truth",
         "consensus_F",
@@ -64,48 +101,107 @@ def test_perspective_split_pins_every_subset_case():
     assert list(split.index) == sorted(
         ["s1", "s2", "tie_truth", "tie_group", "no_group", "other"]
     )
-    expected = {
-        "s1": ("a", "a", "a", "S1", np.nan, 5, 3, 2),
-        "s2": ("b", "b", "a", "S2", "F", 5, 3, 2),
-        "tie_truth": (np.nan, "b", "a", "undetermined", np.nan, 4, 2, 2),
-        "tie_group": ("a", "a", np.nan, "undetermined", np.nan, 4, 2, 2),
-        "no_group": ("a", "a", np.nan, "undetermined", np.nan, 2, 2, 0),
-        "other": ("b", "a", "a", "other", np.nan, 7, 1, 2),
-    }
-    for item, row in expected.items():
-        got = split.loc[item].tolist()
-        for value, want in zip(got, row, strict=True):
-            if isinstance(want, float) and np.isnan(want):
-                assert pd.isna(value), (item, got)
-            else:
-                assert value == want, (item, got)
+    _assert_rows(split, _EVERY_CASE[method])
     assert split["subset"].dtype == "category"
-    assert list(split["subset"].cat.categories) == list(SUBSETS)
+    categories = ["S1", "S2", "undetermined"] if method == "paper" else list(SUBSETS)
+    assert list(split["subset"].cat.categories) == categories
     assert split.attrs["rater_groups"] == ["F", "M"]
+    assert split.attrs["method"] == method
+
+
+def _share_table():
+    rows = []
+    # half: M a,b (1/2 of its ratings are a); F a,a,b,b (2/4); one ungrouped a
+    # makes the truth a (4 vs 3). Equal shares: no perspective. Both groups
+    # tie, so the strict split cannot place it.
+    rows += [("half", "M", "a"), ("half", "M", "b")]
+    rows += [("half", "F", "a")] * 2 + [("half", "F", "b")] * 2 + [("half", None, "a")]
+    # lean_m: both groups' consensus is a, but six ungrouped b make the truth
+    # b (7 vs 6); M gave b 1 of 3 times, F never: the truth leans to M.
+    rows += [("lean_m", "M", "a")] * 2 + [("lean_m", "M", "b")]
+    rows += [("lean_m", "F", "a")] * 4 + [("lean_m", None, "b")] * 6
+    # apart: M b,b,a; F c,c,a; ungrouped a,a -> truth a (4 vs 2 vs 2). The
+    # consensus labels differ and neither is a; both shares are 1/3.
+    rows += [("apart", "M", "b")] * 2 + [("apart", "M", "a")]
+    rows += [("apart", "F", "c")] * 2 + [("apart", "F", "a")]
+    rows += [("apart", None, "a")] * 2
+    # m_tie: M a,a,b,b ties; F a,a,b -> truth a (4 vs 3); F's 2/3 beats M's 1/2
+    rows += [("m_tie", "M", "a")] * 2 + [("m_tie", "M", "b")] * 2
+    rows += [("m_tie", "F", "a")] * 2 + [("m_tie", "F", "b")]
+    # share_not_consensus: M a,a,b,c,d (consensus a = truth, share 2/5);
+    # F b x5, a x4 (consensus b, share 4/9 > 2/5); one ungrouped a makes the
+    # truth a (7 vs 6). The strict split follows the consensus (M), the
+    # paper's the share (F).
+    rows += [("share_not_consensus", "M", label) for label in "aabcd"]
+    rows += [("share_not_consensus", "F", "b")] * 5
+    rows += [("share_not_consensus", "F", "a")] * 4
+    rows += [("share_not_consensus", None, "a")]
+    return _long(rows)
+
+
+def test_paper_perspective_is_the_group_with_the_largest_share():
+    table = _share_table()
+    columns = ["truth", "consensus_F", "consensus_M", "subset", "perspective"]
+    paper = perspective_split(table)
+    _assert_rows(
+        paper,
+        {
+            "half": ("a", np.nan, np.nan, "S2", np.nan),
+            "lean_m": ("b", "a", "a", "S2", "M"),
+            "apart": ("a", "c", "b", "S2", np.nan),
+            "m_tie": ("a", "a", np.nan, "S2", "F"),
+            "share_not_consensus": ("a", "b", "a", "S2", "F"),
+        },
+        columns,
+    )
+    strict = perspective_split(table, method="strict")
+    _assert_rows(
+        strict,
+        {
+            "half": ("a", np.nan, np.nan, "undetermined", np.nan),
+            "lean_m": ("b", "a", "a", "other", np.nan),
+            "apart": ("a", "c", "b", "S2", np.nan),
+            "m_tie": ("a", "a", np.nan, "undetermined", np.nan),
+            "share_not_consensus": ("a", "b", "a", "S2", "M"),
+        },
+        columns,
+    )
+
+
+def test_perspective_split_method_is_validated():
+    table = _two_group_table()
+    for bad in ("Paper", "loose", None, 1):
+        with pytest.raises(ValueError, match="method must be 'paper' .* or 'strict'"):
+            perspective_split(table, method=bad)
 
 
 def test_three_groups_several_perspectives_and_none():
     rows = []
-    # u1: A x,x; B x,x; C y,y,y -> truth x (4 vs 3); A and B match -> "A,B"
+    # u1: A x,x; B x,x; C y,y,y -> truth x (4 vs 3); A and B match
     rows += [("u1", "A", "x")] * 2 + [("u1", "B", "x")] * 2 + [("u1", "C", "y")] * 3
     # u2: all three say z -> S1
     rows += [("u2", g, "z") for g in "ABC"]
-    # u3: A x, B y, C y; truth given as w -> S2 with no matching group
+    # u3: A x, B y, C y -> voted truth y (2 vs 1): B and C match
     rows += [("u3", "A", "x"), ("u3", "B", "y"), ("u3", "C", "y")]
     table = _long(rows)
-    split = perspective_split(table)
+    split = perspective_split(table, method="strict")
     assert split.loc["u1", "subset"] == "S2"
     assert split.loc["u1", "perspective"] == "A,B"
     assert split.loc["u2", "subset"] == "S1"
-    # voted truth for u3 is y (2 vs 1): B and C match
     assert split.loc["u3", "perspective"] == "B,C"
+    # the paper's split names one group or none: A and B tie at share 1
+    paper = perspective_split(table)
+    assert paper["subset"].tolist() == ["S2", "S1", "S2"]
+    assert paper["perspective"].isna().tolist() == [True, True, True]
 
+    # given truth: u1 y (C alone matches), u3 w (no group rated w)
     truth = pd.Series({"u1": "y", "u2": "z", "u3": "w"})
-    given = perspective_split(table, truth=truth)
-    assert given.loc["u1", "perspective"] == "C"
-    assert given.loc["u3", "subset"] == "S2"
-    assert pd.isna(given.loc["u3", "perspective"])
-    assert given["subset"].value_counts()[["S1", "S2"]].tolist() == [1, 2]
+    for method in ("paper", "strict"):
+        given = perspective_split(table, truth=truth, method=method)
+        assert given.loc["u1", "perspective"] == "C"
+        assert given.loc["u3", "subset"] == "S2"
+        assert pd.isna(given.loc["u3", "perspective"])
+        assert given["subset"].value_counts()[["S1", "S2"]].tolist() == [1, 2]
 
 
 def test_given_truth_unrated_and_unlabelled_items_are_undetermined():
@@ -122,7 +218,7 @@ def test_given_truth_unrated_and_unlabelled_items_are_undetermined():
         ]
     )
     truth = pd.Series({"a": 1, "b": 3, "c": np.nan, "zz": 2})
-    split = perspective_split(table, truth=truth)
+    split = perspective_split(table, truth=truth, method="strict")
     assert list(split.index) == ["a", "b", "c", "d", "zz"]
     assert split["subset"].tolist() == [
         "S1",
@@ -131,6 +227,13 @@ def test_given_truth_unrated_and_unlabelled_items_are_undetermined():
         "undetermined",
         "undetermined",
     ]
+    # the paper's split: b has a truth, so S2 (no rating is 3: no perspective);
+    # zz has a truth but no rating to compare it with
+    paper = perspective_split(table, truth=truth)
+    assert paper["subset"].tolist() == ["S1", "S2", "undetermined"] + [
+        "undetermined"
+    ] * 2
+    assert paper["perspective"].isna().all()
     # "zz" was never rated, "d" is missing from truth
     assert split.loc["zz", "n_ratings"] == 0
     assert pd.isna(split.loc["zz", "consensus_M"])
@@ -173,43 +276,131 @@ def test_numeric_labels_and_custom_columns():
     assert split.loc[20, "consensus_w"] == 5
 
 
-def test_perspective_split_matches_a_per_item_reference():
+def _vote(labels):
+    counts = pd.Series(labels, dtype=object).value_counts()
+    if len(counts) == 0 or (len(counts) > 1 and counts.iloc[0] == counts.iloc[1]):
+        return None
+    return counts.index[0]
+
+
+def _reference_split(table, truth, method):
+    """Subset and perspective of one item at a time, straight from section 2.1."""
+    expected = {}
+    for item_id, rows in table.groupby("item"):
+        true = _vote(rows["label"]) if truth is None else truth.get(item_id)
+        by_group = {g: rows.loc[rows["rater_group"] == g, "label"] for g in "FMX"}
+        cons = {g: _vote(labels) for g, labels in by_group.items()}
+        perspective = None
+        if method == "paper":
+            if true is None or not any(len(v) for v in by_group.values()):
+                subset = "undetermined"
+            elif all(c == true for c in cons.values()):
+                subset = "S1"
+            else:
+                subset = "S2"
+                shares = {
+                    g: Fraction(int((v == true).sum()), len(v))
+                    for g, v in by_group.items()
+                    if len(v)
+                }
+                best = max(shares.values())
+                leaders = [g for g, share in shares.items() if share == best]
+                if best > 0 and len(leaders) == 1:
+                    perspective = leaders[0]
+        else:
+            if true is None or any(c is None for c in cons.values()):
+                subset = "undetermined"
+            elif all(c == true for c in cons.values()):
+                subset = "S1"
+            elif len(set(cons.values())) > 1:
+                subset = "S2"
+                perspective = ",".join(g for g in "FMX" if cons[g] == true) or None
+            else:
+                subset = "other"
+        expected[item_id] = (subset, perspective)
+    return expected
+
+
+@pytest.mark.parametrize("given_truth", [False, True])
+@pytest.mark.parametrize("method", ["paper", "strict"])
+def test_perspective_split_matches_a_per_item_reference(method, given_truth):
     rng = np.random.default_rng(0)
     n = 4000
     table = pd.DataFrame(
         {
             "item": rng.integers(0, 600, n),
-            "rater_group": rng.choice(["F", "M", "X"], n, p=[0.45, 0.45, 0.1]),
+            "rater_group": rng.choice(
+                np.array(["F", "M", "X", None], dtype=object),
+                n,
+                p=[0.43, 0.43, 0.1, 0.04],
+            ),
             "label": rng.choice(["ang", "hap", "neu"], n, p=[0.6, 0.3, 0.1]),
         }
     )
-    split = perspective_split(table)
-
-    def vote(labels):
-        counts = pd.Series(labels).value_counts()
-        if len(counts) == 0 or (len(counts) > 1 and counts.iloc[0] == counts.iloc[1]):
-            return None
-        return counts.index[0]
-
-    for item_id, rows in table.groupby("item"):
-        truth = vote(rows["label"])
-        cons = {g: vote(rows.loc[rows["rater_group"] == g, "label"]) for g in "FMX"}
-        if truth is None or any(c is None for c in cons.values()):
-            subset = "undetermined"
-        elif all(c == truth for c in cons.values()):
-            subset = "S1"
-        elif len(set(cons.values())) > 1:
-            subset = "S2"
-        else:
-            subset = "other"
-        assert split.loc[item_id, "subset"] == subset
-        if subset == "S2":
-            matching = ",".join(g for g in "FMX" if cons[g] == truth) or None
-            got = split.loc[item_id, "perspective"]
-            assert (pd.isna(got) and matching is None) or got == matching
+    truth = None
+    if given_truth:
+        items = np.unique(table["item"])
+        labels = np.array(["ang", "hap", "neu", None], dtype=object)
+        truth = pd.Series(rng.choice(labels, len(items)), index=items)
+    split = perspective_split(table, truth=truth, method=method)
+    expected = _reference_split(
+        table, None if truth is None else truth.dropna().to_dict(), method
+    )
+    got = split.loc[list(expected), ["subset", "perspective"]].astype(object)
+    got = got.where(got.notna(), None)
+    assert dict(zip(got.index, map(tuple, got.to_numpy()), strict=True)) == expected
     counts = split["subset"].value_counts()
     assert counts.sum() == table["item"].nunique()
     assert counts["S1"] > 0 and counts["S2"] > 0
+    perspective = split.loc[split["subset"] == "S2", "perspective"]
+    assert perspective.notna().sum() > 10
+    if method == "paper":
+        # ties between the groups' shares are common with three groups
+        assert perspective.isna().sum() > 50
+        assert "other" not in set(split["subset"].astype(object))
+        assert split["perspective"].dropna().isin(["F", "M", "X"]).all()
+
+
+def test_paper_split_covers_every_item_with_a_truth():
+    rng = np.random.default_rng(3)
+    n = 8000
+    table = pd.DataFrame(
+        {
+            "item": rng.integers(0, 900, n),
+            "rater_group": rng.choice(
+                np.array(["F", "M", None], dtype=object), n, p=[0.47, 0.47, 0.06]
+            ),
+            "label": rng.choice(
+                ["ang", "hap", "neu", "sad"], n, p=[0.55, 0.25, 0.1, 0.1]
+            ),
+        }
+    )
+    # the voted truth, with one item in five given another (or no) label, as
+    # an acted emotion can differ from what the raters heard
+    truth = majority_vote(table)
+    relabel = rng.random(len(truth)) < 0.2
+    labels = np.array(["ang", "hap", "neu", "sad", None], dtype=object)
+    truth[relabel] = rng.choice(labels, relabel.sum())
+    paper = perspective_split(table, truth=truth)
+    strict = perspective_split(table, truth=truth, method="strict")
+    sizes = paper["subset"].value_counts()
+    assert sizes["S1"] + sizes["S2"] + sizes["undetermined"] == len(paper)
+    assert len(paper) == table["item"].nunique()
+    assert (paper["subset"] == "other").sum() == 0
+    assert (paper["subset"] == "undetermined").equals(paper["truth"].isna())
+    # the same S1; S2 gains every strict "other" item and every item that the
+    # strict split leaves undetermined for a group's tie only
+    assert (paper["subset"] == "S1").equals(strict["subset"] == "S1")
+    gained = strict["subset"].isin(["S2", "other"]) | (
+        (strict["subset"] == "undetermined") & paper["truth"].notna()
+    )
+    assert (paper["subset"] == "S2").equals(gained)
+    assert (strict["subset"] == "other").sum() > 20
+    undetermined = strict["subset"] == "undetermined"
+    assert (undetermined & (paper["subset"] == "S2")).sum() > 200
+    # a perspective only on S2, and always one group name
+    assert paper.loc[paper["subset"] != "S2", "perspective"].isna().all()
+    assert set(paper["perspective"].dropna()) == {"F", "M"}
 
 
 def test_majority_vote_and_group_consensus():
@@ -235,7 +426,8 @@ def test_perspective_labels_for_fairper():
     assert pd.isna(labels.loc["tie_group", "M"])
     only_s2 = perspective_labels(split[split["subset"] == "S2"], include_truth=False)
     assert list(only_s2.columns) == ["F", "M"]
-    assert list(only_s2.index) == ["s2"]
+    assert list(only_s2.index) == ["no_group", "other", "s2", "tie_group"]
+    assert only_s2.loc["no_group"].isna().tolist() == [False, True]
     renamed = perspective_labels(split, truth_name="truth")
     assert renamed["truth"].equals(split["truth"].rename("truth"))
     with pytest.raises(ValueError, match="truth_name='M' is also a rater group"):
@@ -259,7 +451,8 @@ def _agreement_table():
 
 
 def test_consensus_agreement_fig1_and_fig2_by_hand():
-    split = perspective_split(_agreement_table())
+    # Fig. 2's non-consensus data: the groups' consensus labels differ
+    split = perspective_split(_agreement_table(), method="strict")
     assert split["subset"].tolist() == ["S1", "S2", "S2", "S1", "S2", "undetermined"]
     fig1 = consensus_agreement(split)
     assert list(fig1.columns) == [
@@ -283,6 +476,13 @@ def test_consensus_agreement_fig1_and_fig2_by_hand():
     fig2 = consensus_agreement(split, subset="S2")
     assert fig2["n_items"].tolist() == [2, 2, 1, 1]
     np.testing.assert_allclose(fig2["percent"], [50.0, 50.0, 100.0, 0.0])
+    # the paper's S2 also holds i6, where M ties: F counts it, M does not
+    paper = perspective_split(_agreement_table())
+    assert paper["subset"].tolist() == ["S1", "S2", "S2", "S1", "S2", "S2"]
+    pd.testing.assert_frame_equal(consensus_agreement(paper), fig1)
+    paper_s2 = consensus_agreement(paper, subset="S2")
+    assert paper_s2["n_items"].tolist() == [2, 2, 2, 1]
+    assert paper_s2["n_match"].tolist() == [1, 1, 2, 0]
     s1 = consensus_agreement(split, subset=["S1"])
     np.testing.assert_allclose(s1["percent"], [100.0] * 4)
     with pytest.raises(ValueError, match="subset must be None or one or more of"):
@@ -442,7 +642,10 @@ def test_from_vote_counts_expands_and_round_trips():
     # the output feeds perspective_split with its defaults, rater ids unique per item
     split = perspective_split(long, rater="rater")
     assert split.loc["c1", "consensus_voice"] == "anger"
-    assert split.loc["c2", "subset"] == "undetermined"  # no av votes for c2
+    # no av votes for c2: out of S1, and the truth leans to the voice raters
+    assert split.loc["c2", ["subset", "perspective"]].tolist() == ["S2", "voice"]
+    strict = perspective_split(long, rater="rater", method="strict")
+    assert strict.loc["c2", "subset"] == "undetermined"
 
 
 def test_from_vote_counts_bad_input():
@@ -531,9 +734,14 @@ def test_bad_truth():
 
 def test_disjoint_truth_warns_but_splits():
     table = _two_group_table()
-    with pytest.warns(UserWarning, match="Map both to one coding"):
-        split = perspective_split(table, truth=pd.Series({"s1": "A", "s2": "B"}))
-    assert split.loc["s1", "subset"] == "other"
+    truth = pd.Series({"s1": "A", "s2": "B"})
+    with pytest.warns(UserWarning, match=r"fall in 'S2' or 'undetermined'\. Map"):
+        split = perspective_split(table, truth=truth)
+    assert split.loc["s1", "subset"] == "S2"
+    assert pd.isna(split.loc["s1", "perspective"])
+    with pytest.warns(UserWarning, match="fall in 'other', 'S2' or 'undetermined'"):
+        strict = perspective_split(table, truth=truth, method="strict")
+    assert strict.loc["s1", "subset"] == "other"
 
 
 def test_public_names():
@@ -572,11 +780,17 @@ def test_split_of_100k_ratings_has_the_right_shape():
     assert len(split) == table["item"].nunique()
     assert split["n_ratings"].sum() == n
     assert (split["n_ratings_F"] + split["n_ratings_M"]).equals(split["n_ratings"])
-    # with the truth voted over the groups' own raters, "other" cannot happen:
-    # a label leading in every group leads in their union
-    assert (split["subset"] == "other").sum() == 0
-    s2 = split[split["subset"] == "S2"]
+    # with the truth voted over the groups' own raters, "other" cannot happen
+    # in the strict split either: a label leading in every group leads in
+    # their union
+    strict = perspective_split(table, method="strict")
+    assert (strict["subset"] == "other").sum() == 0
+    s2 = strict[strict["subset"] == "S2"]
     assert s2["perspective"].isin(["F", "M"]).mean() > 0.9
+    # the paper's split places every item with a voted truth
+    assert (split["subset"] == "undetermined").equals(split["truth"].isna())
+    paper_s2 = split[split["subset"] == "S2"]
+    assert paper_s2["perspective"].isin(["F", "M"]).mean() > 0.9
 
 
 @pytest.mark.parametrize("module", [_agreement, _consensus, _split, _vote_counts])

@@ -6,10 +6,23 @@ import numpy as np
 import pandas as pd
 
 from ._consensus import _wide_votes
-from ._ratings import ITEM, check_ratings, check_truth, majority_labels, union_items
+from ._ratings import (
+    GROUP,
+    ITEM,
+    check_ratings,
+    check_truth,
+    majority_labels,
+    union_items,
+)
+from ._subsets import (
+    SUBSETS,
+    classify_paper,
+    classify_strict,
+    count_per_group,
+    rating_matches,
+)
 
-#: Names of the subsets, in the order tables list them.
-SUBSETS = ("S1", "S2", "other", "undetermined")
+_METHODS = ("paper", "strict")
 
 
 def perspective_split(
@@ -20,20 +33,37 @@ def perspective_split(
     label="label",
     truth=None,
     rater=None,
+    method="paper",
 ):
-    """Split items by how each rater group's consensus relates to the truth.
+    """Split items by how each rater group's perception relates to the truth.
 
-    Section 2.1 of Chien & Lee compares, for every utterance, the consensus of
-    the male raters and of the female raters with the ground truth. Items on
-    which every group's perception equals the truth form the
-    "gender-perception unbiased set" S1; items on which the groups perceive
-    differently form the "gender-perception biased set" S2, where the truth
-    leans to one group's perspective. For any number of groups:
+    Section 2.1 of Chien & Lee compares, for every utterance, the perception
+    of the male raters and of the female raters with the ground truth. Items
+    on which every group's consensus equals the truth form the
+    "gender-perception unbiased set" S1; the "gender-perception biased set"
+    S2 holds the items where the truth leans to one group's perception. The
+    paper's S1 and S2 (3,038 + 4,342 = 7,380 IEMOCAP utterances) cover every
+    item of its five-class set, which the default ``method="paper"`` does,
+    for any number of groups:
+
+    - ``"undetermined"``: the item has no truth (the majority vote is a tie,
+      or the given truth is missing), or no rating from any rater group;
+    - ``"S1"``: every group's consensus equals the truth;
+    - ``"S2"``: every other item. Its ``perspective`` is the group with the
+      largest share of its own ratings equal to the truth, the group whose
+      perception the truth leans to; none (NaN) when several groups share
+      the largest share or no rating of any group equals the truth. Such
+      items still have a truth, so they count in :math:`L_1` (eq. (1)) but
+      give no group to the adversary or to the triplets.
+
+    ``method="strict"`` keeps only the items where the groups' consensus
+    labels differ in S2:
 
     - ``"undetermined"``: the truth, or the consensus of at least one group,
-      is missing or a tie, so the item cannot be placed;
+      is missing or a tie;
     - ``"S1"``: every group's consensus equals the truth;
-    - ``"S2"``: the groups' consensus labels differ from each other;
+    - ``"S2"``: the groups' consensus labels differ from each other; the
+      ``perspective`` names the group(s) whose consensus equals the truth;
     - ``"other"``: the groups agree with each other but not with the truth
       (possible when the truth is given, or voted with raters outside the
       groups).
@@ -44,7 +74,7 @@ def perspective_split(
         Long table, one row per (item, rater). Rows with a missing label
         (None/NaN) are not ratings and are dropped. Rows with a missing rater
         group count towards the voted truth and ``n_ratings`` but towards no
-        group's consensus.
+        group's consensus or share.
     item : str, default="item"
         Column identifying the item.
     rater_group : str, default="rater_group"
@@ -60,6 +90,11 @@ def perspective_split(
     rater : str, default=None
         Column identifying raters; when given, repeated (item, rater) pairs
         raise a ValueError. When None every row counts as one rating.
+    method : {"paper", "strict"}, default="paper"
+        ``"paper"``: S1 and S2 cover every item with a truth, as in section
+        2.1. ``"strict"``: S2 only where the groups' consensus labels differ,
+        ``"other"`` where they agree with each other but not with the truth,
+        ``"undetermined"`` also where a group's consensus is a tie or missing.
 
     Returns
     -------
@@ -70,22 +105,33 @@ def perspective_split(
         - ``truth``: the ground-truth label;
         - ``consensus_<group>``: one per group in sorted order, the group's
           majority label, NaN on a tie or without ratings from the group;
-        - ``subset``: categorical in ``("S1", "S2", "other", "undetermined")``;
-        - ``perspective``: for S2 items, the group(s) whose consensus equals
-          the truth, as their names (``str``) in sorted order joined by
-          ``","``; NaN for other subsets and for S2 items where no group's
-          consensus equals the truth;
+        - ``subset``: categorical in ``("S1", "S2", "undetermined")`` with
+          ``method="paper"``, in :data:`SUBSETS` with ``method="strict"``;
+        - ``perspective``: NaN outside S2. With ``method="paper"``, the
+          name (``str``) of the group with the largest share of its ratings
+          equal to the truth, NaN on a tie. With ``method="strict"``, the
+          group(s) whose consensus equals the truth, as their names in sorted
+          order joined by ``","``, NaN where no group's consensus equals it;
         - ``n_ratings``: the number of ratings of the item (all groups);
         - ``n_ratings_<group>``: one per group, that group's ratings.
 
-        ``split.attrs["rater_groups"]`` lists the groups in column order.
+        ``split.attrs["rater_groups"]`` lists the groups in column order and
+        ``split.attrs["method"]`` the method.
+
+    Raises
+    ------
+    ValueError
+        When ``method`` is not ``"paper"`` or ``"strict"``, or the ratings are
+        malformed (the message names the argument).
 
     Notes
     -----
-    When the truth is voted (``truth=None``) and every rating carries a group,
-    ``"other"`` cannot occur: a label that leads within every group leads in
-    their union. It appears with a given truth (e.g. the acted emotion) or
-    when ratings without a group take part in the vote.
+    With ``method="strict"``, when the truth is voted (``truth=None``) and
+    every rating carries a group, ``"other"`` cannot occur: a label that leads
+    within every group leads in their union. It appears with a given truth
+    (e.g. the acted emotion) or when ratings without a group take part in the
+    vote. With ``method="paper"`` those items, and the items where a group's
+    consensus is a tie or missing, are in S2.
 
     Everything is computed with grouped pandas operations and one loop over
     the groups, never over items; 100,000 ratings take a fraction of a
@@ -105,12 +151,18 @@ def perspective_split(
 
     Examples
     --------
+    On ``u3`` both groups say ``fru`` but the ungrouped ratings make the truth
+    ``neu``; the male raters' share of ``neu`` (1 of 3) beats the female
+    raters' (0 of 2).
+
     >>> import pandas as pd
     >>> from fairrep.raters import perspective_split
     >>> ratings = pd.DataFrame({
-    ...     "item": ["u1"] * 4 + ["u2"] * 5,
-    ...     "rater_group": ["M", "M", "F", "F", "M", "M", "F", "F", "F"],
-    ...     "label": ["ang"] * 4 + ["fru", "fru", "neu", "neu", "neu"]})
+    ...     "item": ["u1"] * 4 + ["u2"] * 5 + ["u3"] * 9,
+    ...     "rater_group": ["M", "M", "F", "F", "M", "M", "F", "F", "F",
+    ...                     "M", "M", "M", "F", "F", None, None, None, None],
+    ...     "label": ["ang"] * 4 + ["fru", "fru", "neu", "neu", "neu"]
+    ...              + ["fru", "fru", "neu", "fru", "fru"] + ["neu"] * 4})
     >>> split = perspective_split(ratings)
     >>> split[["truth", "consensus_F", "consensus_M", "subset", "perspective"]]
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -118,7 +170,15 @@ def perspective_split(
     item
     u1     ang         ang         ang     S1         NaN
     u2     neu         neu         fru     S2           F
+    u3     neu         fru         fru     S2           M
+    >>> perspective_split(ratings, method="strict")["subset"].tolist()
+    ['S1', 'S2', 'other']
     """
+    if not isinstance(method, str) or method not in _METHODS:
+        raise ValueError(
+            f"method must be 'paper' (the S1/S2 split of section 2.1, covering "
+            f"every item with a truth) or 'strict'; got {method!r}."
+        )
     clean, items, groups = check_ratings(
         ratings,
         item=item,
@@ -132,23 +192,23 @@ def perspective_split(
         index = items
     else:
         truth = check_truth(truth)
-        _warn_if_disjoint(truth, clean, label)
+        _warn_if_disjoint(truth, clean, label, method)
         truth_values = truth
         index = union_items(items, truth.index)
     truth_values = pd.Series(truth_values.reindex(index).to_numpy(), index=index)
 
     consensus = _wide_votes(clean, items, groups, name=rater_group).reindex(index)
-    subset, perspective = _classify(truth_values, consensus, groups)
-
     counts = clean.groupby(ITEM, sort=False).size().reindex(index, fill_value=0)
-    group_counts = (
-        clean.groupby([ITEM, "group"], sort=False)
-        .size()
-        .unstack("group")
-        .reindex(index=index, columns=groups)
-        .fillna(0)
-        .astype(np.int64)
-    )
+    grouped = clean[GROUP].notna().to_numpy()
+    group_counts = count_per_group(clean, index, groups, grouped)
+    if method == "paper":
+        matches = rating_matches(clean, truth_values)
+        hits = count_per_group(clean, index, groups, matches)
+        subset, perspective = classify_paper(
+            truth_values, consensus, groups, hits, group_counts
+        )
+    else:
+        subset, perspective = classify_strict(truth_values, consensus, groups)
 
     columns = {"truth": truth_values}
     for group in groups:
@@ -161,44 +221,25 @@ def perspective_split(
     split = pd.DataFrame(columns, index=index)
     split.index.name = item
     split.attrs["rater_groups"] = list(groups)
+    split.attrs["method"] = method
     return split
 
 
-def _warn_if_disjoint(truth, clean, label):
+def _warn_if_disjoint(truth, clean, label, method):
     """A truth sharing no label with the ratings is almost surely mis-coded."""
     given = pd.unique(truth.dropna().to_numpy(dtype=object))
     rated = pd.unique(clean["label"].to_numpy(dtype=object))
     if len(given) and not pd.Index(given).isin(rated).any():
+        subsets = "'S2' or 'undetermined'" if method == "paper" else (
+            "'other', 'S2' or 'undetermined'"
+        )
         warnings.warn(
             f"none of the truth labels (e.g. {list(given[:3])}) occurs among the "
             f"ratings' {label!r} values (e.g. {list(rated[:3])}); every item will "
-            "fall in 'other', 'S2' or 'undetermined'. Map both to one coding.",
+            f"fall in {subsets}. Map both to one coding.",
             UserWarning,
             stacklevel=3,
         )
-
-
-def _classify(truth, consensus, groups):
-    """Subset and perspective of every item; loops over groups, never items."""
-    values = consensus.to_numpy(dtype=object)
-    known = ~pd.isna(values)
-    determined = truth.notna().to_numpy() & known.all(axis=1)
-    matches = consensus.eq(truth, axis=0).to_numpy() & known
-    agree = consensus.eq(consensus.iloc[:, 0], axis=0).to_numpy().all(axis=1)
-
-    conditions = [~determined, matches.all(axis=1), ~agree]
-    subset = np.select(conditions, ["undetermined", "S1", "S2"], default="other")
-    subset = pd.Categorical(subset, categories=list(SUBSETS))
-
-    names = np.full(len(truth), "", dtype=object)
-    for position, group in enumerate(groups):
-        hit = matches[:, position]
-        joined = np.where(names == "", str(group), names + "," + str(group))
-        names = np.where(hit, joined, names)
-    perspective = pd.Series(names, index=truth.index, dtype=object)
-    in_s2 = np.asarray(subset == "S2")
-    perspective = perspective.where(in_s2 & (names != ""))
-    return pd.Series(subset, index=truth.index), perspective
 
 
 def _check_split(split, name="split"):
@@ -297,12 +338,16 @@ def consensus_agreement(split, *, subset=None):
     The statistics of Figs. 1 and 2 of Chien & Lee (section 2.1): per
     ground-truth class and per rater group, the share of items whose group
     consensus equals the truth. Fig. 1 uses all data (``subset=None``); Fig. 2
-    the non-consensus data, where the groups disagree (``subset="S2"``).
+    the non-consensus data, where the male and the female consensus differ:
+    ``subset="S2"`` of a split made with ``method="strict"``. The S2 of the
+    paper's split (the default) also holds the items where a group's
+    consensus is a tie or missing, which that group does not count, and those
+    where the groups agree with each other but not with the truth.
 
     Parameters
     ----------
     split : pandas.DataFrame
-        Output of :func:`perspective_split`.
+        Output of :func:`perspective_split`, with either method.
     subset : str or list of str, default=None
         Subsets to count among ``"S1"``, ``"S2"`` and ``"other"``. When None,
         every item with a known truth, the undetermined ones included: there,

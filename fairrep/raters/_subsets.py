@@ -1,0 +1,89 @@
+"""Which subset of section 2.1 each item falls in, under either split."""
+
+import numpy as np
+import pandas as pd
+
+from ._ratings import GROUP, ITEM, LABEL
+
+#: Names of the subsets, in the order tables list them. The paper's split
+#: (``method="paper"``) gives the first two and ``"undetermined"``; the strict
+#: split (``method="strict"``) can give all four.
+SUBSETS = ("S1", "S2", "other", "undetermined")
+
+
+def rating_matches(clean, truth):
+    """Whether each rating equals its item's truth (never where the truth is NaN)."""
+    item_truth = truth.reindex(clean[ITEM].to_numpy()).to_numpy(dtype=object)
+    labels = clean[LABEL].to_numpy(dtype=object)
+    return (labels == item_truth) & ~pd.isna(item_truth)
+
+
+def count_per_group(clean, index, groups, flags):
+    """Number of true ``flags`` per item (rows) and rater group (columns).
+
+    ``flags`` is aligned with the rows of ``clean``; rows without a group are
+    left out; 0 where an item has no such row.
+    """
+    table = pd.DataFrame(
+        {ITEM: clean[ITEM].to_numpy(), GROUP: clean[GROUP].to_numpy(), "_n": flags}
+    )
+    table = table[table[GROUP].notna().to_numpy()]
+    return (
+        table.groupby([ITEM, GROUP], sort=False)["_n"]
+        .sum()
+        .unstack(GROUP)
+        .reindex(index=index, columns=groups)
+        .fillna(0)
+        .astype(np.int64)
+    )
+
+
+def classify_paper(truth, consensus, groups, hits, group_counts):
+    """Section 2.1's split: S1 and S2 cover every item with a truth.
+
+    ``hits`` and ``group_counts`` count, per item and group, the ratings equal
+    to the truth and all ratings.
+    """
+    rated = group_counts.to_numpy().sum(axis=1) > 0
+    determined = truth.notna().to_numpy() & rated
+    matches = consensus.eq(truth, axis=0).to_numpy() & consensus.notna().to_numpy()
+    subset = np.select(
+        [~determined, matches.all(axis=1)], ["undetermined", "S1"], default="S2"
+    )
+    subset = pd.Categorical(subset, categories=[s for s in SUBSETS if s != "other"])
+
+    # Share of each group's own ratings equal to the truth; NaN for a group
+    # without ratings, which never leads. Division is correctly rounded, so
+    # equal fractions (1/2 and 2/4) give equal shares and tie.
+    n = group_counts.to_numpy().astype(float)
+    share = np.divide(hits.to_numpy(), n, out=np.full(n.shape, np.nan), where=n > 0)
+    best = np.max(np.where(np.isnan(share), -1.0, share), axis=1)
+    leads = share == best[:, None]
+    single = (leads.sum(axis=1) == 1) & (best > 0)
+    names = np.asarray([str(group) for group in groups], dtype=object)
+    leader = pd.Series(names[leads.argmax(axis=1)], index=truth.index, dtype=object)
+    perspective = leader.where(np.asarray(subset == "S2") & single)
+    return pd.Series(subset, index=truth.index), perspective
+
+
+def classify_strict(truth, consensus, groups):
+    """The strict split: S2 only where the groups' consensus labels differ."""
+    values = consensus.to_numpy(dtype=object)
+    known = ~pd.isna(values)
+    determined = truth.notna().to_numpy() & known.all(axis=1)
+    matches = consensus.eq(truth, axis=0).to_numpy() & known
+    agree = consensus.eq(consensus.iloc[:, 0], axis=0).to_numpy().all(axis=1)
+
+    conditions = [~determined, matches.all(axis=1), ~agree]
+    subset = np.select(conditions, ["undetermined", "S1", "S2"], default="other")
+    subset = pd.Categorical(subset, categories=list(SUBSETS))
+
+    names = np.full(len(truth), "", dtype=object)
+    for position, group in enumerate(groups):
+        hit = matches[:, position]
+        joined = np.where(names == "", str(group), names + "," + str(group))
+        names = np.where(hit, joined, names)
+    perspective = pd.Series(names, index=truth.index, dtype=object)
+    in_s2 = np.asarray(subset == "S2")
+    perspective = perspective.where(in_s2 & (names != ""))
+    return pd.Series(subset, index=truth.index), perspective
