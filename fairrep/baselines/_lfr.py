@@ -11,9 +11,12 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from ..exceptions import TrainingDivergedError
 from ..utils import check_sensitive_features, encode_groups
+from ..utils._guards import warn_single_class
+from ..utils._validation import validate_numeric_data
 
 __all__ = ["LFR"]
 
@@ -473,7 +476,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         # float32 stays float32 (no copy of a large or memory-mapped array);
         # the optimisation itself runs in float64
-        X, y = validate_data(
+        X, y = validate_numeric_data(
             self, X, y, dtype=[np.float64, np.float32], y_numeric=False
         )
         check_classification_targets(y)
@@ -555,10 +558,15 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
             self.prototypes_ = prototypes.detach().cpu().numpy()
             self.prototype_proba_ = torch.softmax(logits, dim=1).cpu().numpy()
         if not np.isfinite(self.loss_):
-            raise FloatingPointError(
+            raise TrainingDivergedError(
                 "LFR diverged (non-finite objective); standardise X or lower "
                 "the weights."
             )
+        warn_single_class(
+            "LFR", np.argmax(self.predict_proba(X), axis=1), y_codes,
+            causes="the optimisation stopped early (max_iter) or fairness_weight "
+            "made a constant prediction optimal",
+        )
         return self
 
     def _fit_lbfgs(self, X, y, groups, prototypes, logits, settings):
@@ -646,7 +654,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _memberships_numpy(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_numeric_data(self, X, dtype=[np.float64, np.float32], reset=False)
         X_t = _shared_tensor(X, "cpu")
         V = torch.as_tensor(self.prototypes_, dtype=torch.float64)
         M = np.empty((X.shape[0], V.shape[0]), dtype=np.float64)

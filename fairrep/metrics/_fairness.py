@@ -4,9 +4,14 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_array, check_consistent_length
 
-from ..utils._validation import _sorted_unique, check_positive_int, check_sensitive_features
+from ..utils._validation import (
+    _sorted_unique,
+    check_numeric_array,
+    check_positive_int,
+    check_same_length,
+    check_sensitive_features,
+)
 
 __all__ = ["statistical_parity_score", "consistency_score"]
 
@@ -122,7 +127,7 @@ def statistical_parity_score(
         raise ValueError(f"average must be one of {_AVERAGES}; got {average!r}.")
     y_true = _check_labels_1d(y_true, "y_true")
     y_pred = _check_labels_1d(y_pred, "y_pred")
-    check_consistent_length(y_true, y_pred)
+    check_same_length(y_true=y_true, y_pred=y_pred)
     groups, missing = check_sensitive_features(
         sensitive_features, y_true.shape[0], min_groups=2
     )
@@ -227,9 +232,9 @@ def consistency_score(X, y, *, n_neighbors=20, metric="minkowski"):
     1.0
     """
     check_positive_int(n_neighbors, "n_neighbors")
-    X = check_array(X, dtype="numeric", ensure_all_finite=True, input_name="X")
+    X = check_numeric_array(X, owner="consistency_score", ensure_all_finite=True)
     y = _check_labels_1d(y, "y")
-    check_consistent_length(X, y)
+    check_same_length(X=X, y=y)
     if n_neighbors >= X.shape[0]:
         raise ValueError(
             f"n_neighbors={n_neighbors} must be smaller than the number of samples "

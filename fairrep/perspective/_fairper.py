@@ -18,11 +18,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import PassthroughScoring, ProgressBar
 
 from ..representation._base import _as_float_tensor
 from ..representation._net import TensorBatchIterator, TensorDataset
+from ..utils._guards import DivergenceGuard, check_training_predictions, validate_float32_data
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
 from ..utils._validation import (
     _sorted_unique,
@@ -381,7 +382,7 @@ class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
         self : FairPer
         """
         # nested validation stays on: the representation is a user estimator
-        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=True)
+        X = validate_float32_data(self, X, reset=True)
         n_samples = X.shape[0]
         labels, missing, names = _check_targets(Y, n_samples)
         perspective_index = self._resolve_perspective(names, self.perspective)
@@ -450,6 +451,7 @@ class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.net_ = net
         self.n_iter_ = len(net.history)
         self.history_ = self._history_frame(net.history)
+        check_training_predictions(self, data["X"], codes)
         return self
 
     @staticmethod
@@ -511,7 +513,7 @@ class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _build_net(self, *, n_features, n_perspectives, n_classes, encoder, device):
         callbacks = [
             (name, PassthroughScoring(name=name, on_train=True)) for name in LOSS_TERMS
-        ]
+        ] + [("divergence_guard", DivergenceGuard("FairPer"))]
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))
         return FairPerNet(
@@ -558,7 +560,7 @@ class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _forward(self, X):
         """``(logits (n, P, C), embedding (n, P, d))`` as CPU tensors, eval mode."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        X = validate_float32_data(self, X, reset=False)
         inputs = X
         if self.freeze_representation:
             inputs = self._adapter_inputs(self.representation_, X)

@@ -18,11 +18,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from threadpoolctl import threadpool_limits
 
+from ..utils._guards import DivergenceGuard, check_training_predictions, validate_float32_data
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
 from ..utils._validation import check_sensitive_features, encode_groups
 from ._modules import Critic, GroupClassifier, RepresentationModule
@@ -181,9 +182,7 @@ class BaseNeuralClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         device = resolve_device(self.device)
         continuing = self.warm_start and hasattr(self, "net_")
 
-        X, y = validate_data(
-            self, X, y, dtype=[np.float32, np.float64], reset=not continuing
-        )
+        X, y = validate_float32_data(self, X, y, reset=not continuing)
         check_classification_targets(y)
         if continuing:
             unseen = np.setdiff1d(np.unique(y), self.classes_)
@@ -246,6 +245,7 @@ class BaseNeuralClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if not continuing and self._uses_groups:
             self.groups_ = groups
         self._set_fitted_net(net)
+        check_training_predictions(self, data["X"], y_codes)
         return self
 
     def _partial_fit(self, X, y, sensitive_features=None, *, classes=None,
@@ -259,7 +259,7 @@ class BaseNeuralClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if first:
             layer_sizes = self._layer_sizes()
             callbacks = _check_callbacks(self.callbacks)
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], reset=first)
+        X, y = validate_float32_data(self, X, y, reset=first)
         check_classification_targets(y)
         labels = np.unique(y)
 
@@ -409,7 +409,8 @@ class BaseNeuralClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _build_net(self, *, n_features, layer_sizes, n_classes, valid, callbacks,
                    device, fairness, early_stopping):
-        net_callbacks = []
+        # first, so that a diverged epoch stops before early stopping reads it
+        net_callbacks = [("divergence_guard", DivergenceGuard(type(self).__name__))]
         if early_stopping:
             net_callbacks.append(
                 ("early_stopping", EarlyStopping(
@@ -463,7 +464,7 @@ class BaseNeuralClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _forward(self, X):
         """Return ``(logits, representation)`` as CPU tensors, in eval mode."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        X = validate_float32_data(self, X, reset=False)
         tensor = _as_float_tensor(X, self.net_.device)
         with torch.no_grad():
             logits, representation = self.net_.forward({"X": tensor})

@@ -8,8 +8,16 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import _num_samples, check_array, validate_data
 
-__all__ = ["check_sensitive_features", "is_missing", "encode_groups"]
+__all__ = [
+    "check_numeric_array",
+    "check_same_length",
+    "check_sensitive_features",
+    "encode_groups",
+    "is_missing",
+    "validate_numeric_data",
+]
 
 
 def is_missing(values):
@@ -178,3 +186,159 @@ def check_positive_int(value, name, *, minimum=1):
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}.")
     return int(value)
+
+
+def _n_samples_or_none(values):
+    try:
+        return _num_samples(values)
+    except TypeError:
+        return None  # not array-like: the full validation names the problem
+
+
+def check_same_length(**arrays):
+    """Raise naming the arguments if the array-likes differ in length.
+
+    Parameters
+    ----------
+    **arrays : array-like or None
+        Argument name -> value; None values are skipped, and so are values
+        that are not array-like (the caller's own validation reports those).
+
+    Raises
+    ------
+    ValueError
+        If two of them have a different number of samples.
+
+    Examples
+    --------
+    >>> check_same_length(y_true=[0, 1, 1], y_pred=[0, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: y_true and y_pred have inconsistent numbers of samples: y_true has 3 and y_pred has 2; they must have the same length (one entry per sample).
+    """
+    lengths = {name: _n_samples_or_none(value) for name, value in arrays.items()
+               if value is not None}
+    lengths = {name: n for name, n in lengths.items() if n is not None}
+    if len(set(lengths.values())) > 1:
+        names = [f"{name} has {n}" for name, n in lengths.items()]
+        together = _and(list(lengths))
+        raise ValueError(
+            f"{together} have inconsistent numbers of samples: {_and(names)}; "
+            "they must have the same length (one entry per sample)."
+        )
+
+
+def _and(words):
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _non_numeric_columns(X):
+    """Names (or positions) of the columns of ``X`` that hold non-numbers, with an example."""
+    if isinstance(X, pd.DataFrame):
+        found = []
+        for column in X.columns:
+            values = X[column]
+            if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+                continue
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = values[numbers.isna() & values.notna()]
+            if len(bad):
+                found.append((column, bad.iloc[0]))
+        return found
+    try:
+        array = np.asarray(X, dtype=object)
+    except (ValueError, TypeError):
+        return []
+    if array.ndim != 2:
+        return []
+    found = []
+    for column in range(array.shape[1]):
+        for value in array[:, column]:
+            if isinstance(value, (str, bytes)):
+                try:
+                    float(value)
+                except ValueError:
+                    found.append((column, value))
+                    break
+    return found
+
+
+def validate_numeric_data(estimator, X, y="no_validation", *, name="X", **kwargs):
+    """``sklearn.utils.validation.validate_data``, with errors that name the argument.
+
+    Two input faults get a message saying what to change, where scikit-learn
+    would raise NumPy's "could not convert string to float" or its generic
+    "inconsistent numbers of samples":
+
+    * a column of strings in ``X`` (features must be numbers; encode
+      categorical columns with a ``ColumnTransformer`` and a
+      ``OneHotEncoder`` in front of the estimator);
+    * ``X`` and ``y`` of different lengths.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+    X : array-like of shape (n_samples, n_features)
+    y : array-like, "no_validation" or None, default="no_validation"
+        As in ``validate_data``.
+    name : str, default="X"
+        Name of ``X`` in messages.
+    **kwargs
+        Passed to ``validate_data`` (``dtype``, ``reset``, ...).
+
+    Returns
+    -------
+    Whatever ``validate_data`` returns: ``X``, or ``(X, y)``.
+    """
+    if not isinstance(y, str) and y is not None:
+        check_same_length(**{name: X, "y": y})
+    try:
+        return validate_data(estimator, X, y, **kwargs)
+    except ValueError as error:
+        _explain_non_numeric(error, X, name, type(estimator).__name__)
+        raise
+
+
+def check_numeric_array(X, *, name="X", owner="this function", **kwargs):
+    """``sklearn.utils.check_array``, naming ``X`` when it holds strings.
+
+    Parameters
+    ----------
+    X : array-like
+    name : str, default="X"
+        Name of the argument in messages.
+    owner : str, default="this function"
+        What reads ``X``, for the message.
+    **kwargs
+        Passed to ``check_array``.
+
+    Returns
+    -------
+    X : ndarray
+    """
+    kwargs.setdefault("dtype", "numeric")
+    try:
+        return check_array(X, input_name=name, **kwargs)
+    except ValueError as error:
+        _explain_non_numeric(error, X, name, owner, estimator=False)
+        raise
+
+
+def _explain_non_numeric(error, X, name, owner, *, estimator=True):
+    """Re-raise NumPy's string-conversion error as one that says what to do."""
+    text = str(error)
+    if "could not convert" not in text and "strings" not in text:
+        return
+    columns = _non_numeric_columns(X)
+    if not columns:
+        return
+    shown = ", ".join(f"{column!r} (e.g. {value!r})" for column, value in columns[:3])
+    labels = [column for column, _ in columns]
+    encoder = (f"ColumnTransformer([('categories', OneHotEncoder(), {labels!r})], "
+               "remainder='passthrough')")
+    how = (f"make_pipeline({encoder}, {owner}(...))" if estimator
+           else f"{encoder}.fit_transform({name})")
+    raise ValueError(
+        f"{name} must hold numeric features; column(s) {shown} hold strings. "
+        f"{owner} does not encode categories: encode them first, e.g. {how}."
+    ) from error
