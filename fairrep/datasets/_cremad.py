@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ..raters import from_vote_counts
+from ._files import read_table
 
 __all__ = ["load_crema_d", "CREMA_D_POOLS"]
 
@@ -95,11 +96,11 @@ def _ratings_from_votes(table, groups):
 
 
 def _ratings_from_responses(path, groups):
-    responses = pd.read_csv(path, low_memory=False)
-    needed = {"localid", "queryType", "clipName", "respEmo"}
-    missing = needed - set(responses.columns)
-    if missing:
-        raise ValueError(f"{path} lacks the columns {sorted(missing)} of finishedResponses.csv.")
+    needed = ["localid", "queryType", "clipName", "respEmo"]
+    responses = read_table(
+        path, what="CREMA-D's finishedResponses.csv (one row per response)",
+        columns=needed, required_values=["clipName"], low_memory=False,
+    )
     pools = pd.to_numeric(responses["queryType"], errors="coerce").map(CREMA_D_POOLS)
     ratings = pd.DataFrame(
         {
@@ -180,8 +181,18 @@ def load_crema_d(data_home, *, rater_groups=("voice", "audiovisual"), ratings="a
     summary_path = _find(data_home, "summaryTable.csv", required=False)
     if votes_path is None and summary_path is None:
         _find(data_home, "tabulatedVotes.csv")  # raises, naming the expected layout
-    votes = pd.read_csv(votes_path) if votes_path is not None else None
-    summary = pd.read_csv(summary_path) if summary_path is not None else None
+    votes = summary = None
+    if votes_path is not None:
+        votes = read_table(
+            votes_path,
+            what="CREMA-D's tabulatedVotes.csv (vote counts per clip and rater pool)",
+            columns=["fileName", *_VOTES], required_values=["fileName", *_VOTES],
+        )
+    if summary_path is not None:
+        summary = read_table(
+            summary_path, what="CREMA-D's summaryTable.csv (one row per clip)",
+            columns=["FileName"], required_values=["FileName"],
+        )
 
     names = (
         pd.unique(votes["fileName"].astype(str))
@@ -205,7 +216,11 @@ def load_crema_d(data_home, *, rater_groups=("voice", "audiovisual"), ratings="a
         [str(audio / f"{n}.wav") if (audio / f"{n}.wav").is_file() else np.nan for n in names],
     )
     demographics_path = _find(data_home, "VideoDemographics.csv")
-    demographics = pd.read_csv(demographics_path, dtype={"ActorID": str}).set_index("ActorID")
+    demographics = read_table(
+        demographics_path, what="CREMA-D's VideoDemographics.csv (one row per actor)",
+        columns=["ActorID", "Age", "Sex", "Race", "Ethnicity"],
+        required_values=["ActorID", "Sex"], dtype={"ActorID": str},
+    ).set_index("ActorID")
     demographic = {
         "speaker_sex": utterances["speaker"].map(demographics["Sex"]).str.lower(),
         "speaker_age": utterances["speaker"].map(demographics["Age"]),

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..exceptions import CorpusFormatError
+from ._files import read_table
+
 __all__ = ["load_emodb", "EMODB_EMOTIONS", "EMODB_SPEAKERS"]
 
 #: Emotion letter of an Emo-DB file name (German initial) -> English name.
@@ -62,16 +65,30 @@ def _find_wav_folder(data_home):
 
 
 def _read_perception_test(path):
-    """erkennung.txt: Latin-1, tab separated, German decimal commas."""
-    table = pd.read_csv(path, sep="\t", encoding="latin-1", dtype=str)
-    table.columns = [str(c).strip() for c in table.columns]
+    """erkennung.txt: Latin-1, tab separated, German decimal commas.
+
+    Every row needs a file name and two percentages; a row without them is
+    a file cut short, which would otherwise leave some utterances' scores
+    missing without a word.
+    """
+    columns = ["Satz", "erkannt", "natuerlich"]
+    table = read_table(
+        path, what="Emo-DB's perception test (tab separated, German decimal commas)",
+        columns=columns, required_values=columns, sep="\t", encoding="latin-1", dtype=str,
+    )
 
     def percent(column):
         text = table[column].str.strip().str.replace(",", ".", regex=False)
-        return pd.to_numeric(text, errors="coerce") / 100
+        values = pd.to_numeric(text, errors="coerce")
+        bad = values.isna() | (values < 0) | (values > 100)
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise CorpusFormatError(
+                f"{path}:{row + 2}: {column!r} is {table[column].iloc[row]!r}; expected "
+                "a percentage between 0 and 100 with a decimal comma (e.g. 65,00)."
+            )
+        return values / 100
 
-    if not {"Satz", "erkannt", "natuerlich"} <= set(table.columns):
-        return None
     ids = table["Satz"].astype(str).str.strip().str.replace(r"\.wav$", "", regex=True)
     return pd.DataFrame(
         {
@@ -162,8 +179,7 @@ def load_emodb(data_home):
     perception = folder.parent / "erkennung.txt" if folder.name == "wav" else folder / "erkennung.txt"
     if perception.is_file():
         scores = _read_perception_test(perception)
-        if scores is not None:
-            scores = scores[~scores.index.duplicated()]
-            utterances = utterances.join(scores, how="left")
+        scores = scores[~scores.index.duplicated()]
+        utterances = utterances.join(scores, how="left")
     utterances["speaker_age"] = utterances["speaker_age"].astype(np.int64)
     return Bunch(utterances=utterances, ratings=None, DESCR=_DESCR)

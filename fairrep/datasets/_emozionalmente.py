@@ -6,6 +6,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..exceptions import CorpusFormatError
+from ._files import read_table
+
 __all__ = ["load_emozionalmente"]
 
 _EMOTIONS = {
@@ -35,6 +38,13 @@ _COLUMNS = {
     "evaluations.csv": {"file_name", "evaluator", "emotion_recognized"},
 }
 
+# cells that identify a row; empty only in a row cut short
+_KEYS = {
+    "users.csv": ["username"],
+    "samples.csv": ["file_name", "actor"],
+    "evaluations.csv": ["file_name", "evaluator"],
+}
+
 _DESCR = """Emozionalmente (Catania et al., 2023): crowd-sourced Italian emotional
 speech, 6,902 clips of 431 amateur actors (18 sentences, 7 emotions),
 each evaluated by about 5 listeners whose gender is published: per-rater
@@ -54,11 +64,10 @@ def _read(folder, name):
             f"{name} not found in {str(folder)!r}; expected the Emozionalmente release "
             "with metadata/users.csv, metadata/samples.csv and metadata/evaluations.csv."
         )
-    table = pd.read_csv(path, dtype=str)
-    missing = _COLUMNS[name] - set(table.columns)
-    if missing:
-        raise ValueError(f"{path} lacks the columns {sorted(missing)}.")
-    return table
+    return read_table(
+        path, what=f"Emozionalmente's {name}", columns=sorted(_COLUMNS[name]),
+        required_values=_KEYS[name], dtype=str,
+    )
 
 
 def load_emozionalmente(data_home, *, rater_groups="gender", keep_bad_audio=True):
@@ -125,6 +134,17 @@ def load_emozionalmente(data_home, *, rater_groups="gender", keep_bad_audio=True
 
     users = users.drop_duplicates("username").set_index("username")
     users["gender"] = _gender(users["gender"])
+    # a user listed with an empty gender is data; one not listed at all is a
+    # users.csv cut short, and would leave groups missing without a word
+    for table, column, role in ((samples, "actor", "actors of samples.csv"),
+                                (evaluations, "evaluator", "evaluators of evaluations.csv")):
+        unlisted = sorted(set(table[column]) - set(users.index))
+        if unlisted:
+            raise CorpusFormatError(
+                f"{folder / 'users.csv'} does not list {len(unlisted)} of the {role} "
+                f"(e.g. {unlisted[:3]}); expected one row per actor and evaluator "
+                "(a truncated users.csv?)."
+            )
 
     unknown = sorted(set(samples["emotion_expressed"].dropna().str.strip().str.lower()) - set(_EMOTIONS))
     unknown += sorted(set(evaluations["emotion_recognized"].dropna().str.strip().str.lower()) - set(_EMOTIONS))

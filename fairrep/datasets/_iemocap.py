@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..exceptions import CorpusFormatError
+
 __all__ = ["load_iemocap", "IEMOCAP_CLASSES"]
 
 #: The five classes of the paper (section 2.1).
@@ -65,23 +67,52 @@ source names the evaluators' genders, so the groups come from the caller's
 ``rater_groups`` mapping."""
 
 
+_HEADER_LAYOUT = (
+    "'[start - end]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[valence, arousal, dominance]'"
+)
+# a turn name anywhere on a line that is not a rating: a header, broken or not
+_TURN_NAME = re.compile(r"Ses\d\d[FM]_\S+")
+
+
 def _parse_file(path, include_self):
-    """Header and categorical lines of one EmoEvaluation file."""
+    """Header and categorical lines of one EmoEvaluation file.
+
+    Every line that starts with ``[`` or names a turn (and is not an
+    evaluator's line) must be a well-formed header: a header that failed to
+    parse would otherwise be skipped and its ratings attached to the turn
+    above it.
+    """
     utterances, ratings = [], []
     current = None
+    seen = {}  # (turn, rater) -> line number, to catch ratings given twice
     text = path.read_text(encoding="utf-8", errors="replace")
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("%"):
             continue
         header = _HEADER.match(line)
+        if header is None and (line.startswith("[") or (
+                not line.startswith(("C-", "A-")) and _TURN_NAME.search(line))):
+            raise CorpusFormatError(
+                f"{path}:{number}: malformed turn header {line!r}; expected "
+                f"{_HEADER_LAYOUT}."
+            )
         if header is not None:
             code = header["code"].lower()
             if code not in _TRUTH_CODES:
-                raise ValueError(f"{path}:{number}: unknown emotion code {header['code']!r}.")
-            vad = [float(v) for v in header["vad"].split(",")] if header["vad"].strip() else []
+                raise CorpusFormatError(
+                    f"{path}:{number}: unknown emotion code {header['code']!r}; "
+                    f"expected one of {sorted(_TRUTH_CODES)}."
+                )
+            try:
+                vad = [float(v) for v in header["vad"].split(",")] if header["vad"].strip() else []
+            except ValueError:
+                vad = []
             if len(vad) != 3:
-                raise ValueError(f"{path}:{number}: expected [valence, arousal, dominance].")
+                raise CorpusFormatError(
+                    f"{path}:{number}: expected [valence, arousal, dominance] (three "
+                    f"numbers) at the end of the header; got [{header['vad']}]."
+                )
             current = header["turn"]
             utterances.append(
                 {
@@ -92,19 +123,31 @@ def _parse_file(path, include_self):
                     "valence": vad[0],
                     "arousal": vad[1],
                     "dominance": vad[2],
+                    "line": number,
                 }
             )
             continue
         if not line.startswith("C-"):
             continue  # attribute (A-) lines and free text
         categorical = _CATEGORICAL.match(line)
-        if categorical is None or current is None:
-            raise ValueError(
+        if categorical is None:
+            raise CorpusFormatError(
                 f"{path}:{number}: cannot parse the categorical line {line!r}; expected "
-                "'C-E2:<tab>Neutral;<tab>()' after a '[start - end]<tab>turn<tab>code<tab>[v, a, d]' "
-                "header."
+                "'C-E2:<TAB>Neutral;<TAB>()'."
+            )
+        if current is None:
+            raise CorpusFormatError(
+                f"{path}:{number}: the categorical line {line!r} comes before any turn "
+                f"header; expected a header {_HEADER_LAYOUT} above it."
             )
         rater = categorical["rater"]
+        if (current, rater) in seen:
+            raise CorpusFormatError(
+                f"{path}:{number}: evaluator {rater} rates turn {current} a second time "
+                f"(first on line {seen[current, rater]}); is a turn header between "
+                "them missing?"
+            )
+        seen[current, rater] = number
         if _SELF.match(rater) and not include_self:
             continue
         words = [w.strip() for w in categorical["labels"].split(";") if w.strip()]
@@ -114,10 +157,16 @@ def _parse_file(path, include_self):
             if key.startswith("other"):
                 key = "other"
             if key not in _RATING_WORDS:
-                raise ValueError(f"{path}:{number}: unknown categorical label {word!r}.")
+                raise CorpusFormatError(f"{path}:{number}: unknown categorical label {word!r}.")
             labels.append(_RATING_WORDS[key])
         for rank, label in enumerate(labels):
             ratings.append({"item": current, "rater": rater, "label": label, "rank": rank})
+    if not utterances:
+        raise CorpusFormatError(
+            f"{path}: no turn header found (an empty or comments-only file); an "
+            f"EmoEvaluation file lists turns as {_HEADER_LAYOUT}, each followed by "
+            "its evaluators' 'C-E2:<TAB>Neutral;<TAB>()' lines."
+        )
     return utterances, ratings
 
 
@@ -179,6 +228,17 @@ def load_iemocap(
         ``ratings``: columns ``item``, ``rater``, ``rater_group``, ``label``.
         ``DESCR``.
 
+    Raises
+    ------
+    FileNotFoundError
+        If ``data_home`` is not a folder or holds no EmoEvaluation file.
+    fairrep.exceptions.CorpusFormatError
+        If a file departs from the EmoEvaluation layout, naming the file and
+        line: a malformed turn header (rather than skipping it, which would
+        attach its ratings to the turn above), a categorical line before any
+        header, an evaluator rating a turn twice, a turn with two headers, a
+        file without any turn.
+
     References
     ----------
     .. [1] C. Busso et al., "IEMOCAP: Interactive emotional dyadic motion
@@ -224,16 +284,25 @@ def load_iemocap(
             "expected the IEMOCAP release folder."
         )
     utterance_rows, rating_rows = [], []
+    where = {}  # turn -> "file:line" of its header
     for path in files:
         session = path.parents[2].name
         found, rated = _parse_file(path, include_self_evaluations)
         for row in found:
+            here = f"{path}:{row.pop('line')}"
+            if row["id"] in where:
+                raise CorpusFormatError(
+                    f"{here}: turn {row['id']} has a second header (the first is at "
+                    f"{where[row['id']]}); its ratings would be merged. Each turn "
+                    "must appear once."
+                )
+            where[row["id"]] = here
             row["session"] = session
             row["dialog"] = path.stem
         utterance_rows += found
         rating_rows += rated
 
-    utterances = pd.DataFrame(utterance_rows).drop_duplicates("id").set_index("id")
+    utterances = pd.DataFrame(utterance_rows).set_index("id")
     ratings = pd.DataFrame(rating_rows, columns=["item", "rater", "label", "rank"])
     if merge_excitement:
         utterances["truth"] = utterances["truth"].replace("excitement", "happiness")
