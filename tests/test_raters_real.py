@@ -82,21 +82,46 @@ def test_crema_group_consensus_reproduces_published_votes(crema_votes, crema_rat
     }
 
 
+def _sizes(split):
+    return split["subset"].value_counts().to_dict()
+
+
+def _s2_perspectives(split):
+    """Perspective counts on S2, ``"none"`` where the item has none."""
+    on_s2 = split["subset"] == "S2"
+    return split.loc[on_s2, "perspective"].fillna("none").value_counts().to_dict()
+
+
 def test_crema_voice_vs_audiovisual_split(crema_ratings, crema_truth):
     two_pools = crema_ratings[
         crema_ratings["rater_group"].isin(["voice", "audiovisual"])
     ]
+    # the paper's split: every clip has an acted emotion, so S1 + S2 is all
     split = perspective_split(two_pools, truth=crema_truth, rater="rater")
-    sizes = split["subset"].value_counts().to_dict()
+    assert _sizes(split) == {"S1": 2845, "S2": 4597, "undetermined": 0}
+    on_s2 = split["subset"] == "S2"
+    assert _s2_perspectives(split) == {"audiovisual": 3524, "voice": 834, "none": 239}
+    assert split.loc[~on_s2, "perspective"].isna().all()
+
+    strict = perspective_split(
+        two_pools, truth=crema_truth, rater="rater", method="strict"
+    )
+    sizes = _sizes(strict)
     assert sizes == {"S1": 2845, "S2": 2644, "other": 930, "undetermined": 1023}
-    assert sum(sizes.values()) == len(split) == 7442
-    assert split["perspective"].value_counts().to_dict() == {
+    assert sum(sizes.values()) == len(strict) == 7442
+    assert strict["perspective"].value_counts().to_dict() == {
         "audiovisual": 2084,
         "voice": 163,
     }
-    assert split.loc[split["subset"] != "S2", "perspective"].isna().all()
+    assert strict.loc[strict["subset"] != "S2", "perspective"].isna().all()
+    # the paper's S2 is the strict S2 plus the 930 "other" and 1,023 clips
+    # where a pool ties
+    assert on_s2.sum() == 2644 + 930 + 1023
 
     fig1 = consensus_agreement(split).set_index(["truth", "rater_group"])
+    pd.testing.assert_frame_equal(
+        fig1, consensus_agreement(strict).set_index(["truth", "rater_group"])
+    )
     assert fig1.loc[("N", "audiovisual"), ["n_items", "n_match"]].tolist() == [
         1063,
         1040,
@@ -107,25 +132,40 @@ def test_crema_voice_vs_audiovisual_split(crema_ratings, crema_truth):
         "voice", level=1
     )
     assert (gap.drop("N") > 10).all() and abs(gap["N"]) < 1
-    fig2 = consensus_agreement(split, subset="S2").set_index(["truth", "rater_group"])
+    # Fig. 2: the clips where the pools' consensus labels differ
+    fig2 = consensus_agreement(strict, subset="S2").set_index(["truth", "rater_group"])
     assert fig2.loc[("H", "voice"), ["n_items", "n_match"]].tolist() == [765, 4]
     assert fig2["n_items"].xs("voice", level=1).sum() == 2644
 
 
 def test_crema_three_pools_and_voted_truth(crema_ratings, crema_truth):
     three = perspective_split(crema_ratings, truth=crema_truth)
-    assert three["subset"].value_counts().to_dict() == {
+    assert _sizes(three) == {"S1": 2442, "S2": 5000, "undetermined": 0}
+    assert three["perspective"].value_counts().to_dict() == {
+        "audiovisual": 1996,
+        "face": 1641,
+        "voice": 750,
+    }
+    strict = perspective_split(crema_ratings, truth=crema_truth, method="strict")
+    assert _sizes(strict) == {
         "S1": 2442,
         "S2": 3008,
         "other": 592,
         "undetermined": 1400,
     }
-    assert three["perspective"].value_counts()["audiovisual,face"] == 1653
+    assert strict["perspective"].value_counts()["audiovisual,face"] == 1653
     two_pools = crema_ratings[
         crema_ratings["rater_group"].isin(["voice", "audiovisual"])
     ]
+    # a voted truth is missing on the 346 clips whose majority is a tie
     voted = perspective_split(two_pools)
-    assert voted["subset"].value_counts().to_dict() == {
+    assert _sizes(voted) == {"S1": 3775, "S2": 3321, "undetermined": 346}
+    assert voted["truth"].isna().sum() == 346
+    assert voted["perspective"].value_counts().to_dict() == {
+        "audiovisual": 2228,
+        "voice": 1061,
+    }
+    assert _sizes(perspective_split(two_pools, method="strict")) == {
         "S1": 3775,
         "S2": 2365,
         "other": 0,
@@ -147,38 +187,50 @@ def test_crema_agreement_by_pool(crema_ratings):
 def test_popquorn_men_vs_women_without_non_binary(popquorn):
     binary = popquorn[popquorn["gender"] != "Non-binary"]
     split = perspective_split(binary, **POPQUORN_COLUMNS)
-    assert split["subset"].value_counts().to_dict() == {
-        "S1": 729,
-        "S2": 166,
-        "other": 0,
-        "undetermined": 605,
-    }
+    # only the 167 texts whose majority vote is a tie are left out
+    assert _sizes(split) == {"S1": 729, "S2": 604, "undetermined": 167}
+    assert split["truth"].isna().sum() == 167
     assert len(split) == 1500
-    assert split["perspective"].value_counts().to_dict() == {"Man": 84, "Woman": 82}
+    assert _s2_perspectives(split) == {"Woman": 297, "Man": 269, "none": 38}
     assert split["n_ratings"].sum() == len(binary) == 12_686
+    strict = perspective_split(binary, **POPQUORN_COLUMNS, method="strict")
+    assert _sizes(strict) == {"S1": 729, "S2": 166, "other": 0, "undetermined": 605}
+    assert strict["perspective"].value_counts().to_dict() == {"Man": 84, "Woman": 82}
 
 
 def test_popquorn_non_binary_as_third_group_or_truth_only(popquorn):
     three = perspective_split(popquorn, **POPQUORN_COLUMNS)
-    # 7 non-binary raters rated 320 of the 1,500 texts: most texts lack that group
-    assert three["subset"].value_counts().to_dict() == {
+    # 7 non-binary raters rated 320 of the 1,500 texts: the others lack that
+    # group's consensus, so they are in S2 (the paper's split) or
+    # undetermined (the strict one)
+    assert (three["n_ratings_Non-binary"] > 0).sum() == 320
+    assert _sizes(three) == {"S1": 115, "S2": 1225, "undetermined": 160}
+    s2 = three[three["subset"] == "S2"]
+    assert (s2["n_ratings_Non-binary"] == 0).sum() == 1061
+    assert _s2_perspectives(three) == {
+        "Woman": 479,
+        "Man": 448,
+        "none": 226,
+        "Non-binary": 72,
+    }
+    assert _sizes(perspective_split(popquorn, **POPQUORN_COLUMNS, method="strict")) == {
         "S1": 115,
         "S2": 53,
         "other": 0,
         "undetermined": 1332,
     }
-    assert (three["n_ratings_Non-binary"] > 0).sum() == 320
     ungrouped = popquorn.assign(
         gender=popquorn["gender"].where(popquorn["gender"] != "Non-binary")
     )
     truth_only = perspective_split(ungrouped, **POPQUORN_COLUMNS)
     assert list(truth_only.attrs["rater_groups"]) == ["Man", "Woman"]
-    assert truth_only["subset"].value_counts().to_dict() == {
-        "S1": 729,
-        "S2": 173,
-        "other": 0,
-        "undetermined": 598,
+    assert _sizes(truth_only) == {"S1": 729, "S2": 611, "undetermined": 160}
+    assert truth_only["perspective"].value_counts().to_dict() == {
+        "Woman": 297,
+        "Man": 276,
     }
+    strict = perspective_split(ungrouped, **POPQUORN_COLUMNS, method="strict")
+    assert _sizes(strict) == {"S1": 729, "S2": 173, "other": 0, "undetermined": 598}
 
 
 def test_popquorn_agreement(popquorn):

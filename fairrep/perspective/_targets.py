@@ -12,15 +12,16 @@ __all__ = ["perspective_groups", "perspective_targets"]
 def perspective_groups(split):
     """The rater-group perspective of every item, for FairPer's triplets.
 
-    An item of the gender-perception biased set S2 belongs to the perspective
-    of the one rater group whose consensus equals the truth (column
-    ``perspective`` of :func:`~fairrep.raters.perspective_split`): the truth
-    "leans" to that group's perception (section 2.1). Every other item has
-    no perspective group (``None``): on S1 all groups perceive alike, so the
-    item carries no rater-group information; "other" and "undetermined"
-    items, and S2 items where no group or several groups match the truth,
-    cannot be assigned. Those items still count in :math:`L_2`, not in
-    :math:`L_T`.
+    An item of the gender-perception biased set S2 belongs to the
+    perspective of the rater group its truth "leans" to (section 2.1):
+    column ``perspective`` of :func:`~fairrep.raters.perspective_split`, by
+    default the group with the largest share of its own ratings equal to the
+    truth. Every other item has no perspective group (``None``): on S1 all
+    groups perceive alike, so the item carries no rater-group information;
+    undetermined items (and the strict split's "other" items) cannot be
+    assigned, nor S2 items whose groups tie (with ``method="strict"``: where
+    no group's or several groups' consensus equals the truth). Those items
+    still count in :math:`L_2`, not in :math:`L_T`.
 
     Parameters
     ----------
