@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._cache import FeatureCache, utterance_fingerprint
 
-__all__ = ["load_audio", "check_audio_collection"]
+__all__ = ["load_audio", "check_audio_collection", "conv_min_samples"]
 
 
 def _require(module, extra):
@@ -123,11 +123,17 @@ def _read_file(path, index):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"audio file {_describe(path, index)} does not exist.")
+    if path.stat().st_size == 0:
+        raise ValueError(
+            f"audio file {_describe(path, index)} is empty (0 bytes); expected an "
+            "audio file (WAV, FLAC, OGG, MP3, ...)."
+        )
     try:
         signal, sample_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:  # soundfile raises its own LibsndfileError
+        reason = str(exc).rstrip(". ")
         raise ValueError(
-            f"could not read audio file {_describe(path, index)}: {exc}. Expected a "
+            f"could not read audio file {_describe(path, index)}: {reason}. Expected a "
             "format libsndfile reads (WAV, FLAC, OGG, MP3, ...)."
         ) from exc
     return signal, int(sample_rate)
@@ -157,6 +163,40 @@ def _as_channels_last(waveform, index):
         f"waveform of {_describe(None, index)} must be 1-D (mono) or 2-D (channels x "
         f"samples); got shape {signal.shape}."
     )
+
+
+def conv_min_samples(layers, *, norm_per_channel=False):
+    """Fewest input samples for which a stack of 1-D convolutions gives one frame.
+
+    Parameters
+    ----------
+    layers : iterable of (kernel_size, stride)
+        The convolutions without padding, first layer first (the CNN front
+        end of wav2vec-style models).
+    norm_per_channel : bool, default=False
+        Whether the first layer's output is normalised over time per channel
+        (wav2vec 2.0's ``feat_extract_norm="group"``), which needs two frames
+        there.
+
+    Returns
+    -------
+    n_samples : int
+        The receptive field of one output frame, or more where the
+        normalisation needs it.
+
+    Examples
+    --------
+    >>> conv_min_samples([(10, 5), (3, 2), (3, 2), (3, 2), (3, 2), (2, 2), (2, 2)])
+    400
+    """
+    layers = [(int(kernel), int(stride)) for kernel, stride in layers]
+    field, jump = 1, 1
+    for kernel, stride in layers:
+        field += (kernel - 1) * jump
+        jump *= stride
+    if norm_per_channel and layers:
+        field = max(field, layers[0][0] + layers[0][1])
+    return field
 
 
 def resample(signal, orig_rate, target_rate):
@@ -293,6 +333,24 @@ class _BaseAudioFeaturizer(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(names)
         return self
 
+    def _min_samples(self):
+        """``(fewest samples the model reads, why)`` at ``sample_rate``; (1, "") by default."""
+        return 1, ""
+
+    def _check_length(self, waveform, item, index):
+        """Refuse audio shorter than the model's minimum before the model sees it."""
+        minimum, reason = self._min_samples()
+        n_samples = waveform.shape[0]
+        if n_samples >= minimum:
+            return
+        rate = self.sample_rate
+        raise ValueError(
+            f"audio {_describe(item, index)} is too short for {type(self).__name__}: "
+            f"{n_samples} samples at {rate} Hz ({1000 * n_samples / rate:.1f} ms); it "
+            f"needs at least {minimum} samples ({1000 * minimum / rate:.1f} ms), "
+            f"{reason}. Drop such utterances from X."
+        )
+
     def _cache_key_settings(self):
         params = {
             key: value
@@ -335,11 +393,19 @@ class _BaseAudioFeaturizer(TransformerMixin, BaseEstimator):
             waveform = load_audio(
                 item, sample_rate=self.sample_rate, min_duration=self.min_duration, index=i
             )
+            self._check_length(waveform, item, i)
             try:
                 features = np.asarray(self._extract(waveform), dtype=np.float64).ravel()
             except Exception as exc:
                 exc.add_note(f"while extracting features of {_describe(item, i)}")
                 raise
+            if not np.all(np.isfinite(features)):
+                raise ValueError(
+                    f"{type(self).__name__} produced {int((~np.isfinite(features)).sum())} "
+                    f"NaN or infinite features for {_describe(item, i)} "
+                    f"({waveform.shape[0]} samples at {self.sample_rate} Hz); expected "
+                    "finite features. Drop or lengthen this utterance."
+                )
             if features.shape != (self.n_features_out_,):
                 raise RuntimeError(
                     f"{type(self).__name__} produced {features.shape[0]} values for "

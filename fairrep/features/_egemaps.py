@@ -1,8 +1,13 @@
 """eGeMAPS functionals with openSMILE: the default, weight-free featurizer."""
 
+import math
+
 from ._audio import _BaseAudioFeaturizer, _require
 
 __all__ = ["EGeMAPS"]
+
+# The longest analysis window of the eGeMAPS configuration (the F0 window).
+_SHORTEST_SECONDS = 0.060
 
 
 class EGeMAPS(_BaseAudioFeaturizer):
@@ -25,7 +30,8 @@ class EGeMAPS(_BaseAudioFeaturizer):
         Rate the audio is resampled to before openSMILE sees it.
     min_duration : float, default=0.1
         Shorter utterances raise ``ValueError`` (openSMILE returns undefined
-        functionals for a handful of frames).
+        functionals for a handful of frames). Whatever its value, audio
+        shorter than 60 ms, the longest eGeMAPS window, raises too.
     cache_dir : str or os.PathLike, default=None
         Folder of the on-disk feature cache (keyed by file path, size and
         modification time, or by the samples of an in-memory waveform, and by
@@ -80,6 +86,14 @@ class EGeMAPS(_BaseAudioFeaturizer):
             feature_level=opensmile.FeatureLevel.Functionals,
         )
         return list(self.smile_.feature_names)
+
+    def _min_samples(self):
+        # measured: openSMILE returns NaN functionals below 60 ms at 8, 16
+        # and 44.1 kHz (944 samples NaN, 960 finite at 16 kHz)
+        return math.ceil(_SHORTEST_SECONDS * self.sample_rate), (
+            "the longest analysis window of eGeMAPS (60 ms, the F0 window); "
+            "openSMILE returns NaN for shorter audio"
+        )
 
     def _cache_settings(self):
         opensmile = _require("opensmile", "speech")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._audio import _BaseAudioFeaturizer, _require
+from ._audio import _BaseAudioFeaturizer, _require, conv_min_samples
 from ._cache import file_fingerprint
 
 __all__ = ["SSLFeatures"]
@@ -65,6 +65,11 @@ class SSLFeatures(_BaseAudioFeaturizer):
         Rate the audio is resampled to.
     n_layers_ : int
         Number of transformer layers of the model.
+    min_samples_ : int
+        Shortest input the model reads, in samples at ``sample_rate_``: the
+        receptive field of one frame of its CNN front end (400, 25 ms, for
+        the base models). Shorter audio raises ``ValueError`` naming the
+        utterance, whatever ``min_duration``.
     n_features_out_ : int
         The model's hidden size.
     feature_names_out_ : ndarray of str
@@ -154,9 +159,16 @@ class SSLFeatures(_BaseAudioFeaturizer):
             )
             self.sample_rate_ = int(getattr(extractor, "sampling_rate", 16000))
             self.do_normalize_ = bool(getattr(extractor, "do_normalize", True))
+        self.min_samples_ = conv_min_samples(
+            zip(model.config.conv_kernel, model.config.conv_stride),
+            norm_per_channel=getattr(model.config, "feat_extract_norm", "group") == "group",
+        )
         self.model_ = model.to(self.device_).eval()
         layer = self.layer % (n_layers + 1)
         return [f"ssl_layer{layer}_{i}" for i in range(int(model.config.hidden_size))]
+
+    def _min_samples(self):
+        return self.min_samples_, "one frame of the model's CNN front end"
 
     def _cache_settings(self):
         transformers = _require("transformers", "transformers")

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import StrOptions
 
-from ._audio import _BaseAudioFeaturizer, _require
+from ._audio import _BaseAudioFeaturizer, _require, conv_min_samples
 from ._cache import file_fingerprint
 
 __all__ = ["VQWav2Vec"]
@@ -114,6 +114,10 @@ class VQWav2Vec(_BaseAudioFeaturizer):
         512 for the published models.
     feature_names_out_ : ndarray of str
         ``"vqwav2vec_<representation>_<i>"``.
+    min_samples_ : int
+        Shortest input, in samples at 16 kHz: the receptive field of one
+        frame of the convolutional encoder (465, 29 ms, for the published
+        models). Shorter audio raises ``ValueError`` naming the utterance.
 
     See Also
     --------
@@ -189,6 +193,11 @@ class VQWav2Vec(_BaseAudioFeaturizer):
         model.load_state_dict(weights, strict=True)
         self.device_ = resolve_device(self.device)
         self.model_ = model.to(self.device_).eval()
+        # the front end's convolutions have no padding: shorter audio has no frame
+        self.min_samples_ = conv_min_samples(
+            (m.kernel_size[0], m.stride[0])
+            for m in model.feature_extractor.modules() if isinstance(m, torch.nn.Conv1d)
+        )
         probe = self._frames(np.zeros(self.sample_rate, dtype=np.float32))
         dim = probe.shape[1]
         return [f"vqwav2vec_{self.representation}_{i}" for i in range(dim)]
@@ -207,6 +216,9 @@ class VQWav2Vec(_BaseAudioFeaturizer):
             else:
                 frames = z
         return frames[0].T.cpu().numpy()
+
+    def _min_samples(self):
+        return self.min_samples_, "one frame of the model's convolutional encoder"
 
     def _cache_settings(self):
         return {"checkpoint_file": file_fingerprint(self.checkpoint)}
