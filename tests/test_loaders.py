@@ -162,9 +162,14 @@ def test_iemocap_fixture_paper_setting():
     assert r.set_index("rater")["rater_group"].to_dict()["E6"] == "male"
     split = perspective_split(r, truth=u["truth"])
     # F000: everyone says neutral -> S1; M001: male says frustration, female (anger,
-    # frustration) ties -> undetermined; script F000: female sadness, male neutral -> S2
+    # frustration) ties -> S2, the male share of the truth (1/1) beats the female
+    # (1/2); the strict split leaves it undetermined; script F000: female sadness,
+    # male neutral -> S2
     assert split.loc["Ses01F_impro01_F000", "subset"] == "S1"
-    assert split.loc["Ses01F_impro01_M001", "subset"] == "undetermined"
+    assert split.loc["Ses01F_impro01_M001", ["subset", "perspective"]].tolist() == [
+        "S2", "male"]
+    strict = perspective_split(r, truth=u["truth"], method="strict")
+    assert strict.loc["Ses01F_impro01_M001", "subset"] == "undetermined"
     assert split.loc["Ses02M_script01_1_F000", "subset"] == "S2"
 
 
@@ -224,8 +229,11 @@ def test_emozionalmente_fixture():
     assert split.loc["1611571339937", "perspective"] == "female"
     # clip 3: the men's sadness against the intended neutral -> S2, female view
     assert split.loc["1611571341002", ["subset", "perspective"]].tolist() == ["S2", "female"]
-    # clip 4: the two men disagree (sadness, fear): a tie -> undetermined
-    assert split.loc["1611571342455", "subset"] == "undetermined"
+    # clip 4: the two men disagree (sadness, fear): a tie -> S2, female view
+    # (1/1 against 1/2); undetermined in the strict split
+    assert split.loc["1611571342455", ["subset", "perspective"]].tolist() == ["S2", "female"]
+    strict = perspective_split(r, truth=u["truth"], method="strict")
+    assert strict.loc["1611571342455", "subset"] == "undetermined"
     good_only = load_emozionalmente(DATA / "emozionalmente" / "metadata", keep_bad_audio=False)
     assert len(good_only.ratings) == 12
 

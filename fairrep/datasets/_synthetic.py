@@ -155,8 +155,9 @@ def make_rater_perspectives(
     perspective groups (statistical parity, Table 2); removing the cue from
     a representation narrows that gap at the price of the S1 items whose
     truth depends on it. With two ratings, ``g1`` has no consensus when its
-    raters disagree (undetermined), and "other" cannot occur: two groups
-    agreeing on a label give it a majority of all votes.
+    raters disagree, which puts the item in S2 (undetermined in the strict
+    split), and the strict split's "other" cannot occur: two groups agreeing
+    on a label give it a majority of all votes.
 
     Parameters
     ----------
@@ -175,9 +176,9 @@ def make_rater_perspectives(
         Raters in each group (paper: 2 male, 4 female).
     ratings_per_group : tuple of two int, default=(2, 3)
         Ratings each item receives from each group; together at least 3,
-        each between 1 and the group's ``n_raters``. The first group's
-        perspective can win an S2 item only when it has at least two
-        ratings per item.
+        each between 1 and the group's ``n_raters``. With one rating per
+        item, the first group's perspective wins an S2 item only where the
+        second group's votes tie (never under the strict split).
     class_weights : dict or array-like of shape (5,), default=None
         Target proportions of the majority-vote truth classes, in
         :data:`EMOTIONS` order or keyed by emotion; normalised to sum to
@@ -276,7 +277,7 @@ def make_rater_perspectives(
     5
     >>> split = perspective_split(corpus.ratings)
     >>> split["subset"].value_counts().to_dict()
-    {'S2': 337, 'S1': 235, 'undetermined': 28, 'other': 0}
+    {'S2': 352, 'S1': 235, 'undetermined': 13}
     >>> corpus.truth.value_counts().to_dict()  # doctest: +NORMALIZE_WHITESPACE
     {'frustration': 148, 'neutral': 135, 'happiness': 125, 'anger': 97,
      'sadness': 82}
