@@ -9,6 +9,7 @@ lists the messages a user meets most and what to do about each.
 
 __all__ = [
     "CorpusFormatError",
+    "SensitiveFeaturesMissingWarning",
     "SingleClassPredictionWarning",
     "TrainingDivergedError",
 ]
@@ -43,6 +44,19 @@ class SingleClassPredictionWarning(UserWarning):
         import warnings
         from fairrep.exceptions import SingleClassPredictionWarning
         warnings.filterwarnings("ignore", category=SingleClassPredictionWarning)
+    """
+
+
+class SensitiveFeaturesMissingWarning(UserWarning):
+    """``fit`` got no ``sensitive_features``, so the fairness terms are off.
+
+    Issued by :class:`~fairrep.FairRep`, :class:`~fairrep.baselines.NRL` and
+    :class:`~fairrep.FairPer` when a fairness weight (``alpha``,
+    ``adversary_weight``, ``triplet_weight``) is positive but ``fit`` was
+    called without groups: the model is then a plain classifier. Inside a
+    ``Pipeline``, ``GridSearchCV`` or ``cross_validate`` this is what happens
+    when metadata routing is off, or on without
+    ``set_fit_request(sensitive_features=True)`` on the estimator.
     """
 
 

@@ -23,7 +23,13 @@ from skorch.callbacks import PassthroughScoring, ProgressBar
 
 from ..representation._base import _as_float_tensor
 from ..representation._net import TensorBatchIterator, TensorDataset
-from ..utils._guards import DivergenceGuard, check_training_predictions, validate_float32_data
+from ..utils._guards import (
+    DivergenceGuard,
+    check_training_predictions,
+    validate_float32_data,
+    warn_fairness_off,
+)
+from ..utils._persistence import PortableNetMixin
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
 from ..utils._validation import (
     _sorted_unique,
@@ -93,7 +99,7 @@ def _check_targets(Y, n_samples):
     return labels, missing, names
 
 
-class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
+class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
     r"""Perspective-switchable classifier on a fair representation (stage 2).
 
     Stage 2 of Chien & Lee (section 2.2.3, Fig. 4). On top of a fair
@@ -402,6 +408,7 @@ class FairPer(ClassifierMixin, TransformerMixin, BaseEstimator):
         codes[~missing] = [lookup[value] for value in known_labels.tolist()]
 
         if sensitive_features is None:
+            warn_fairness_off(self, ("triplet_weight",))
             group_codes = np.full(n_samples, -1, dtype=np.int64)
             groups = None
         else:

@@ -23,7 +23,13 @@ from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from threadpoolctl import threadpool_limits
 
-from ..utils._guards import DivergenceGuard, check_training_predictions, validate_float32_data
+from ..utils._guards import (
+    DivergenceGuard,
+    check_training_predictions,
+    validate_float32_data,
+    warn_fairness_off,
+)
+from ..utils._persistence import PortableNetMixin
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
 from ..utils._validation import check_sensitive_features, encode_groups
 from ._modules import Critic, GroupClassifier, RepresentationModule
@@ -136,7 +142,9 @@ def _check_new_labels(values, known, name, hint):
         )
 
 
-class BaseNeuralClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+class BaseNeuralClassifier(
+    PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
+):
     """Base class: a skorch-trained MLP classifier whose hidden code is a feature map.
 
     Subclasses define ``__init__`` (storing their parameters), ``fit`` and
@@ -203,6 +211,7 @@ class BaseNeuralClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         y_codes = encoder.transform(y)
 
         if sensitive_features is None:
+            warn_fairness_off(self, ("alpha", "adversary_weight"))
             group_codes = np.full(X.shape[0], -1, dtype=np.int64)
             groups = None
         else:

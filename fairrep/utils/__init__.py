@@ -1,5 +1,6 @@
-"""Small shared helpers: input validation and torch device/seed handling."""
+"""Small shared helpers: input validation, torch device/seed handling, persistence."""
 
+from ._persistence import skops_trusted_types
 from ._validation import (
     check_positive_int,
     check_sensitive_features,
@@ -12,4 +13,5 @@ __all__ = [
     "check_sensitive_features",
     "encode_groups",
     "is_missing",
+    "skops_trusted_types",
 ]

@@ -19,13 +19,18 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from ..exceptions import SingleClassPredictionWarning, TrainingDivergedError
+from ..exceptions import (
+    SensitiveFeaturesMissingWarning,
+    SingleClassPredictionWarning,
+    TrainingDivergedError,
+)
 
 __all__ = [
     "DivergenceGuard",
     "check_float32_range",
     "check_training_predictions",
     "validate_float32_data",
+    "warn_fairness_off",
     "warn_single_class",
 ]
 
@@ -280,3 +285,36 @@ def validate_float32_data(estimator, X, y="no_validation", **kwargs):
     check_float32_range(out[0] if isinstance(out, tuple) else out,
                         estimator=type(estimator).__name__)
     return out
+
+
+def warn_fairness_off(estimator, weights):
+    """Warn when ``fit`` got no ``sensitive_features`` but a fairness weight is on.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+    weights : tuple of str
+        Names of its fairness weights; those it lacks are skipped.
+
+    Returns
+    -------
+    warned : bool
+    """
+    active = {name: getattr(estimator, name) for name in weights
+              if getattr(estimator, name, 0) > 0}
+    if not active:
+        return False
+    settings = ", ".join(f"{name}={value:g}" for name, value in active.items())
+    name = type(estimator).__name__
+    warnings.warn(
+        f"sensitive_features is None: {name} is fitted as a plain classifier and "
+        f"its fairness terms ({settings}) have no effect. Pass "
+        f"{name}.fit(X, y, sensitive_features=...); inside a Pipeline, "
+        "GridSearchCV or cross_validate, enable metadata routing "
+        "(sklearn.set_config(enable_metadata_routing=True)), call "
+        f"{name}(...).set_fit_request(sensitive_features=True) and pass "
+        "sensitive_features to the outer fit.",
+        SensitiveFeaturesMissingWarning,
+        stacklevel=3,
+    )
+    return True
