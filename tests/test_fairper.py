@@ -223,7 +223,9 @@ def test_names_missing_cells_and_defaults(toy):
     np.testing.assert_array_equal(  # perspective=None is the last column
         model.predict(X), model.set_params(perspective="all").predict(X)
     )
-    array_model = _small().fit(X, Y.to_numpy(), sensitive_features=groups)
+    # an array's columns are "0", "1", ...: groups name no perspective, so the
+    # conditional triplets need triplet_weight=0 (or a DataFrame)
+    array_model = _small(triplet_weight=0.0).fit(X, Y.to_numpy(), sensitive_features=groups)
     assert array_model.perspectives_.tolist() == ["0", "1", "2"]
     one = _small().fit(X, Y["all"].to_numpy())
     assert one.perspectives_.tolist() == ["0"]
@@ -265,8 +267,8 @@ def test_pipeline_and_frozen_representation_agree(toy):
     X, Y, groups = toy
     fairrep = FairRep(hidden_layer_sizes=(8,), embedding_dim=4, max_epochs=10, lr=1e-2, random_state=0)
     fairrep.fit(X, Y["all"], sensitive_features=groups)
-    # a Pipeline's FairPer sees the representation only: passthrough=False
-    owning = _small(representation=fairrep, passthrough=False).fit(
+    # a Pipeline's FairPer sees the representation only, as the default does
+    owning = _small(representation=fairrep).fit(
         X, Y, sensitive_features=groups
     )
     pipeline = make_pipeline(FrozenEstimator(fairrep), _small())
@@ -291,13 +293,14 @@ def test_passthrough_puts_X_beside_the_representation(toy):
     # 4 representation dimensions, plus the 6 input features with passthrough
     assert widths == {(True, True): 10, (True, False): 10, (False, True): 4, (False, False): 4}
     # X beside the representation equals a FairPer on the concatenation
-    beside = _small(representation=fairrep).fit(X, Y, sensitive_features=groups)
+    beside = _small(representation=fairrep, passthrough=True).fit(
+        X, Y, sensitive_features=groups)
     stacked = np.hstack([fairrep.transform(X), X])
     by_hand = _small().fit(stacked, Y, sensitive_features=groups)
     np.testing.assert_allclose(beside.transform(X), by_hand.transform(stacked), rtol=1e-5)
     np.testing.assert_array_equal(beside.predict(X), by_hand.predict(stacked))
     # without a representation there is nothing to pass through
-    alone = _small(passthrough=False).fit(X, Y, sensitive_features=groups)
+    alone = _small(passthrough=True).fit(X, Y, sensitive_features=groups)
     np.testing.assert_array_equal(_small().fit(X, Y, sensitive_features=groups).transform(X), alone.transform(X))
 
 

@@ -136,27 +136,31 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
     **Triplets.** The group of a sample for the triplets is its
     ``sensitive_features`` value: the rater group whose perspective the
     item's truth takes. For the paper's data that is, on the perception
-    biased set S2, the group whose consensus equals the truth, and no group
-    (missing) on S1, where all groups perceive alike
+    biased set S2, the group whose perception the truth leans to, and no
+    group (missing) on S1, where all groups perceive alike
     (:func:`~fairrep.perspective.perspective_groups` builds it). Within each
     mini-batch, every sample with a group that has another sample of its
     group and one of another group is an anchor :math:`x_a`; a positive
     :math:`x_p` (same group) and a negative :math:`x_n` (another group) are
-    drawn uniformly among those, vectorised. The loss is Veit's triplet
-    hinge in every perspective's conditioned embedding, averaged over the
-    triplets :math:`T` and perspectives :math:`S`:
+    drawn uniformly among those, vectorised. As in Veit et al. (2017), each
+    triplet belongs to one condition, the perspective named after its
+    anchor's group (so every group must name a column of ``Y``), and is
+    scored under that perspective's mask only; :math:`L_T` is the mean over
+    the batch's triplets :math:`T`:
 
     .. math::
 
-        L_T = \frac{1}{|S|\,|T|} \sum_{s \in S} \sum_{(a, p, n) \in T}
-              \max\{0,\ \lVert z_s(x_a) - z_s(x_p) \rVert_2
-              - \lVert z_s(x_a) - z_s(x_n) \rVert_2 + h\}.
+        L_T = \frac{1}{|T|} \sum_{(a, p, n) \in T}
+              \max\{0,\ \lVert z_{s_a}(x_a) - z_{s_a}(x_p) \rVert_2
+              - \lVert z_{s_a}(x_a) - z_{s_a}(x_n) \rVert_2 + h\}
 
-    So samples of the same rater-group perspective become neighbours under
-    every perspective (the consistency of Table 4), and each head still
-    reads its own masked subspace. Veit et al. bound the embedding and mask
-    norms with penalties; here the conditioned embedding has unit norm, so
-    the margin :math:`h` cannot be met by scaling alone.
+    with :math:`s_a` the perspective of the anchor's group. So, under each
+    group's perspective, the samples whose truth takes that perspective
+    become neighbours (the consistency of Table 4), and each mask learns
+    its own notion of similarity from its own triplets. Veit et al. bound
+    the embedding and mask norms with penalties; here the conditioned
+    embedding has unit norm, so the margin :math:`h` cannot be met by
+    scaling alone.
 
     Parameters
     ----------
@@ -185,22 +189,17 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
         If False its torch encoder (``net_.module_.encoder`` of a fitted
         :class:`~fairrep.FairRep`) is copied into the network and fine-tuned
         with :math:`L_{Per}`; ``transform`` then reads raw features.
-    passthrough : bool, default=True
-        If True the adapter reads the representation and ``X`` side by side,
+    passthrough : bool, default=False
+        If False the adapter reads the representation only, as drawn in the
+        paper's Fig. 4: stage 2 is built on the fair representation alone.
+        If True it reads the representation and ``X`` side by side,
         ``[representation(X), X]``, as ``passthrough`` of
-        :class:`~sklearn.ensemble.StackingClassifier` does; if False the
-        representation only, as drawn in the paper's Fig. 4. No effect when
-        ``representation`` is None (``X`` then is all there is, so a
-        Pipeline ``FrozenEstimator(fairrep) -> FairPer()`` equals an owning
-        FairPer with ``passthrough=False``). Why True by default: stage 1
-        is trained to remove rater-group information from the
-        representation, and that is the information the group perspectives'
-        heads need. On the simulated corpus, with the representation only,
-        the male-perspective F1 gain over the gender-free FairRep is
-        0.000-0.025 over five seeds, with ``X`` alongside 0.037-0.052 (the
-        table in ``docs/fairper.rst``). The fairness of the stage-2
-        embedding is measured by the consistency of the perspective groups
-        (Table 4), which passthrough raises too.
+        :class:`~sklearn.ensemble.StackingClassifier` does; this gives the
+        heads back the raw features, rater-group information included,
+        that stage 1 removed (its measured effect on Tables 3 and 4 is in
+        ``docs/fairper.rst``). No effect when ``representation`` is None
+        (``X`` then is all there is, so a Pipeline
+        ``FrozenEstimator(fairrep) -> FairPer()`` equals an owning FairPer).
     hidden_size : int, default=64
         Width of the fully connected layer adapting the representation.
     embedding_dim : int, default=32
@@ -329,7 +328,7 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
         perspective=None,
         representation_target=None,
         freeze_representation=True,
-        passthrough=True,
+        passthrough=False,
         hidden_size=64,
         embedding_dim=32,
         triplet_weight=0.01,
@@ -418,6 +417,7 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
             )
             group_codes, groups = encode_groups(group_labels, group_missing)
 
+        group_conditions = self._group_conditions(groups, names)
         device = resolve_device(self.device)
         representation = self._fit_representation(
             X, labels, missing, target_index, sensitive_features
@@ -447,6 +447,7 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
                 n_classes=classes.shape[0],
                 encoder=encoder,
                 device=device,
+                group_conditions=group_conditions,
             )
             net.fit(TensorDataset(data, target), None)
 
@@ -517,7 +518,30 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
             )
         return copy.deepcopy(encoder)
 
-    def _build_net(self, *, n_features, n_perspectives, n_classes, encoder, device):
+    def _group_conditions(self, groups, names):
+        """The perspective (index into ``names``) that names each group.
+
+        Each triplet is scored under the mask of its anchor's group
+        (Veit et al., 2017), so with ``triplet_weight > 0`` every group must
+        be the name of a column of ``Y``; otherwise the group gets -1.
+        """
+        if groups is None:
+            return None
+        conditions = [names.index(str(g)) if str(g) in names else -1 for g in groups]
+        unnamed = [g for g, c in zip(groups, conditions) if c < 0]
+        if unnamed and self.triplet_weight > 0:
+            raise ValueError(
+                f"sensitive_features has groups {[str(g) for g in unnamed]} that name "
+                f"no perspective among Y's columns {list(names)}. Each triplet is "
+                "scored under the perspective of its anchor's group (conditional "
+                "similarity, Veit et al. 2017): name Y's columns after the groups "
+                "(a DataFrame, as fairrep.perspective.perspective_targets returns), "
+                "or set triplet_weight=0."
+            )
+        return conditions
+
+    def _build_net(self, *, n_features, n_perspectives, n_classes, encoder, device,
+                   group_conditions=None):
         callbacks = [
             (name, PassthroughScoring(name=name, on_train=True)) for name in LOSS_TERMS
         ] + [("divergence_guard", DivergenceGuard("FairPer"))]
@@ -551,6 +575,7 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
             device=str(device),
             triplet_weight=float(self.triplet_weight),
             margin=float(self.margin),
+            group_conditions=group_conditions,
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ safe: :meth:`FairPerNet.get_loss` is :math:`L_2` and
 :meth:`FairPerNet.train_step_single` adds :math:`\\lambda L_T`.
 """
 
+import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.dataset import unpack_data
@@ -56,12 +57,17 @@ class FairPerNet(NeuralNet):
         :math:`\\lambda`.
     margin : float
         Triplet margin :math:`h`.
+    group_conditions : sequence of int or None
+        The condition (perspective index) of each group code: a triplet is
+        scored under the mask of its anchor's group.
     """
 
-    def __init__(self, *args, triplet_weight=0.0, margin=0.2, **kwargs):
+    def __init__(self, *args, triplet_weight=0.0, margin=0.2, group_conditions=None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.triplet_weight = triplet_weight
         self.margin = margin
+        self.group_conditions = group_conditions
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """:math:`L_2`, the cross-entropy of every perspective's labels."""
@@ -77,8 +83,12 @@ class FairPerNet(NeuralNet):
         triplet_loss = perspective_loss.new_zeros(())
         group = Xi.get("group") if isinstance(Xi, dict) else None
         if group is not None and self.triplet_weight > 0:
+            anchor, positive, negative = sample_triplets(group)
+            conditions = torch.as_tensor(self.group_conditions, dtype=torch.int64,
+                                         device=group.device)
             triplet_loss = conditional_triplet_loss(
-                embedding, *sample_triplets(group), margin=self.margin
+                embedding, anchor, positive, negative, conditions[group[anchor]],
+                margin=self.margin,
             )
             objective = objective + self.triplet_weight * triplet_loss
         objective.backward()

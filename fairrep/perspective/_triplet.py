@@ -3,7 +3,8 @@
 FairPer's triplets follow Fig. 4 of Chien & Lee: an anchor :math:`x_a` and a
 positive :math:`x_p` of the same rater-group perspective, a negative
 :math:`x_n` of another. The loss is the conditional triplet loss of Veit et
-al. (2017), evaluated in the masked embedding of every perspective.
+al. (2017): each triplet belongs to one condition, the perspective of its
+anchor's group, and is scored in that perspective's masked embedding only.
 Everything is vectorised over the mini-batch: no Python loop over samples.
 """
 
@@ -60,28 +61,35 @@ def sample_triplets(group):
     return anchor, positive, negative
 
 
-def conditional_triplet_loss(embedding, anchor, positive, negative, *, margin):
-    r"""Triplet hinge summed over the batch's triplets and perspective conditions.
+def conditional_triplet_loss(embedding, anchor, positive, negative, condition, *,
+                              margin):
+    r"""Mean triplet hinge, each triplet scored under its own condition.
 
     .. math::
 
-        L_T = \sum_{s \in S} \sum_{(a, p, n) \in T}
+        L_T = \frac{1}{|T|} \sum_{(a, p, n, s) \in T}
               \max\{0,\; D_s(x_a, x_p) - D_s(x_a, x_n) + h\}
 
     with :math:`D_s(x_i, x_j) = \lVert z_s(x_i) - z_s(x_j) \rVert_2` the
-    Euclidean distance in the embedding conditioned on perspective
-    :math:`s`, :math:`h` the margin, :math:`T` the sampled triplets and
-    :math:`S` the perspectives. It is a sum, not a mean, as in Veit et al.
-    (2017, eq. 3, :math:`L_{CSN} = \sum_{(i, j, l, s)} L_T(x_i, x_j, x_l; s)`):
-    the weight :math:`\lambda` of :math:`L_{Per} = L_2 + \lambda L_T`
-    multiplies every triplet, and :math:`L_2` is a mean over the batch.
+    Euclidean distance in the embedding masked for condition :math:`s`
+    and :math:`h` the margin. As in Veit et al. (2017, eq. 3), every
+    triplet :math:`(a, p, n, s)` belongs to one condition and is scored
+    under that condition's mask only, so the masks learn different notions
+    of similarity from the triplets alone. For FairPer the condition of a
+    triplet is the perspective of its anchor's rater group (section 2.2.3).
+    The mean over triplets, unlike Veit's sum, keeps the weight
+    :math:`\lambda` of :math:`L_{Per} = L_2 + \lambda L_T` independent of
+    the batch size, on the scale of :math:`L_2` (itself a mean).
 
     Parameters
     ----------
-    embedding : Tensor of shape (n_samples, n_perspectives, embedding_dim)
+    embedding : Tensor of shape (n_samples, n_conditions, embedding_dim)
         The conditioned embeddings :math:`z_s(x)`.
     anchor, positive, negative : Tensor of int64 of shape (n_triplets,)
         Output of :func:`sample_triplets`.
+    condition : Tensor of int64 of shape (n_triplets,)
+        The condition (index into the second axis of ``embedding``) of each
+        triplet.
     margin : float
         The margin :math:`h`.
 
@@ -94,16 +102,19 @@ def conditional_triplet_loss(embedding, anchor, positive, negative, *, margin):
     --------
     >>> import torch
     >>> from fairrep.perspective._triplet import conditional_triplet_loss
-    >>> z = torch.tensor([[[0.0, 0.0]], [[0.0, 1.0]], [[3.0, 0.0]]])
+    >>> # condition 0 sees the first coordinate, condition 1 the second
+    >>> z = torch.tensor([[[0.0], [0.0]], [[0.0], [3.0]], [[3.0], [0.0]]])
     >>> index = torch.tensor
-    >>> float(conditional_triplet_loss(z, index([0]), index([1]), index([2]), margin=0.5))
+    >>> float(conditional_triplet_loss(z, index([0]), index([1]), index([2]),
+    ...                                index([0]), margin=0.5))
     0.0
-    >>> float(conditional_triplet_loss(z, index([0]), index([2]), index([1]), margin=0.5))
-    2.5
+    >>> float(conditional_triplet_loss(z, index([0]), index([1]), index([2]),
+    ...                                index([1]), margin=0.5))
+    3.5
     """
     if anchor.numel() == 0:
         return embedding.sum() * 0.0
-    anchors = embedding[anchor]
-    d_positive = (anchors - embedding[positive]).norm(dim=-1)
-    d_negative = (anchors - embedding[negative]).norm(dim=-1)
-    return F.relu(d_positive - d_negative + margin).sum()
+    anchors = embedding[anchor, condition]
+    d_positive = (anchors - embedding[positive, condition]).norm(dim=-1)
+    d_negative = (anchors - embedding[negative, condition]).norm(dim=-1)
+    return F.relu(d_positive - d_negative + margin).mean()
