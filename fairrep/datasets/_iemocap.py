@@ -85,6 +85,7 @@ def _parse_file(path, include_self):
     utterances, ratings = [], []
     current = None
     seen = {}  # (turn, rater) -> line number, to catch ratings given twice
+    headers = {}  # turn -> line number of its header
     text = path.read_text(encoding="utf-8", errors="replace")
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -114,6 +115,13 @@ def _parse_file(path, include_self):
                     f"numbers) at the end of the header; got [{header['vad']}]."
                 )
             current = header["turn"]
+            if current in headers:
+                raise CorpusFormatError(
+                    f"{path}:{number}: turn {current} has a second header (the first "
+                    f"is on line {headers[current]}); its ratings would be merged. "
+                    "Each turn must appear once."
+                )
+            headers[current] = number
             utterances.append(
                 {
                     "id": current,

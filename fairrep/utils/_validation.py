@@ -211,10 +211,10 @@ def check_same_length(**arrays):
 
     Examples
     --------
-    >>> check_same_length(y_true=[0, 1, 1], y_pred=[0, 1])
+    >>> check_same_length(y_true=[0, 1, 1], y_pred=[0, 1])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: y_true and y_pred have inconsistent numbers of samples: y_true has 3 and y_pred has 2; they must have the same length (one entry per sample).
+    ValueError: y_true and y_pred have inconsistent ... y_true has 3 and y_pred has 2; ...
     """
     lengths = {name: _n_samples_or_none(value) for name, value in arrays.items()
                if value is not None}
