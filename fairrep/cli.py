@@ -48,8 +48,14 @@ def _finish(study, out, started, say):
     say("")
     say("Claims of the paper, checked on this run:")
     for claim in study["claims"]:
-        say(f"  [{_CLAIM_MARKS[claim['holds']]}] {claim['claim']}")
-        say(f"             {claim['evidence']}")
+        by_config = claim.get("by_config")
+        if not by_config:
+            say(f"  [{_CLAIM_MARKS[claim['holds']]}] {claim['claim']}")
+            say(f"             {claim['evidence']}")
+            continue
+        say(f"  [holds for: {claim['holds_for']}] {claim['claim']}")
+        for config, verdict in by_config.items():
+            say(f"      {config:<8} {_CLAIM_MARKS[verdict['holds']]} {verdict['evidence']}")
     say("")
     say(f"Wall time: {seconds:.0f} s")
     say(f"Report: {paths['html'].resolve()}")
@@ -68,6 +74,7 @@ def _study_and_report(corpus, args, out, started, say, *, title, **options):
         max_epochs=args.max_epochs,
         random_state=args.random_state,
         grid=args.grid,
+        configs=args.configs,
         n_jobs=args.n_jobs,
         out=out,
         progress=say,
@@ -90,11 +97,23 @@ def run_demo(args):
                          random_state=args.random_state)
     say(f"Simulated corpus: {len(corpus.item_ids)} items, {corpus.X.shape[1]} features "
         f"(make_rater_perspectives, SIMULATED data); {args.folds} fold(s), "
-        f"{args.max_epochs} epochs.")
+        f"{args.max_epochs} epochs; configurations: {', '.join(args.configs)}.")
     return _study_and_report(
         corpus, args, out, started, say,
         title="fairrep demo: the two-stage study on the simulated corpus",
+        stage2=_demo_stage2(args.configs),
     )
+
+
+def _demo_stage2(configs):
+    """Exp2 baselines of the demo: every method of the first configuration, and of the
+    others only FairRep, the one their FairPer is compared with (the rest would repeat
+    the first configuration's Exp2 at the demo's cost)."""
+    from .experiments import STAGE1_METHODS
+    from .experiments._configs import label
+
+    return ([label(name, configs[0]) for name in STAGE1_METHODS]
+            + [label("FairRep", config) for config in configs[1:]])
 
 
 def run_reproduce(args):
@@ -175,7 +194,9 @@ def _set_threads(threads):
         torch.set_num_threads(threads)
 
 
-def _common_study_arguments(parser, *, folds, max_epochs, grid, threads):
+def _common_study_arguments(parser, *, folds, max_epochs, grid, threads, n_jobs=None):
+    from .experiments._configs import CONFIGS
+
     parser.add_argument("--out", default="fairrep-report",
                         help="output folder of the report (default: %(default)s)")
     parser.add_argument("--folds", type=_positive("--folds"), default=folds,
@@ -183,12 +204,23 @@ def _common_study_arguments(parser, *, folds, max_epochs, grid, threads):
                              + ("all" if folds is None else "%(default)s") + ")")
     parser.add_argument("--max-epochs", type=_positive("--max-epochs"), default=max_epochs,
                         help="training epochs of the neural methods (default: %(default)s)")
+    parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
+                        metavar="CONFIG",
+                        help="configurations run side by side: 'paper' (eq. (1) as printed, "
+                             "gradient reversal of weight 1, alpha and lambda searched over "
+                             "[0.01, 0.001] by F1 on S1) and 'fairrep' (fairrep's defaults, "
+                             "labelled '(fairrep)') (default: %(default)s)")
     parser.add_argument("--grid", action=argparse.BooleanOptionalAction, default=grid,
-                        help="grid-search alpha (FairRep) and lambda (FairPer) over the "
-                             "paper's [0.01, 0.001] in each training fold "
-                             "(default: %(default)s)")
-    parser.add_argument("--n-jobs", type=_n_jobs, default=None,
-                        help="run the folds in N parallel processes (-1: all cores)")
+                        help="--grid: fairrep's configuration grid-searches alpha (FairRep) "
+                             "and lambda (FairPer) too, keeping the fairest alpha within 0.02 "
+                             "F1 of the best; --no-grid: no search anywhere (the paper's "
+                             "weights stay at 0.01); neither: only the paper's configuration "
+                             "searches (default: "
+                             + {None: "neither", True: "--grid"}[grid] + ")")
+    parser.add_argument("--n-jobs", type=_n_jobs, default=n_jobs,
+                        help="run the folds in N parallel processes (-1: all cores, at most "
+                             "one per fold; progress is then reported per fold) (default: "
+                             + ("one process" if n_jobs is None else "%(default)s") + ")")
     parser.add_argument("--threads", type=_positive("--threads"), default=threads,
                         help="torch CPU threads (default: "
                              + ("torch's own" if threads is None else "%(default)s") + ")")
@@ -214,11 +246,13 @@ def build_parser():
         description=(
             "Exp1 (Tables 1-2), Exp2 (Tables 3-4), Figs. 1, 2, 5/6, the trade-off and "
             "the paper's claims on the simulated multi-rater corpus "
-            "(make_rater_perspectives), written as an HTML/Markdown/JSON report. "
-            "No download, no data needed; a few minutes on 2 CPU cores."
+            "(make_rater_perspectives), written as an HTML/Markdown/JSON report, under "
+            "the paper's configuration and fairrep's side by side (fairrep's re-runs, in "
+            "Exp2, only the FairRep its FairPer is compared with). No download, no data "
+            "needed; a few minutes on 2 CPU cores."
         ),
     )
-    _common_study_arguments(demo, folds=2, max_epochs=10, grid=False, threads=1)
+    _common_study_arguments(demo, folds=2, max_epochs=10, grid=None, threads=1, n_jobs=-1)
     demo.add_argument("--n-samples", type=_positive("--n-samples"), default=3000,
                       help="corpus size (default: %(default)s)")
     demo.set_defaults(handler=run_demo, subparser=demo)

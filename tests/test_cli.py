@@ -25,10 +25,20 @@ def test_demo_writes_the_whole_study(tmp_path, capsys):
     document = _report(out)
     keys = {table["key"] for table in document["tables"]}
     assert {"table1", "table2", "table3", "table4"} <= keys
-    methods = {column for table in document["tables"] if table["key"] == "table3"
-               for column in table["columns"]}
-    assert {"DNN", "LFR", "NRL", "FairRepG", "FairRepF", "FairRep", "FairPer"} <= methods
+    columns = {table["key"]: table["columns"] for table in document["tables"]}
+    paper = ["DNN", "LFR", "NRL", "FairRepG", "FairRepF", "FairRep"]
+    fairrep = ["NRL (fairrep)", "FairRepG (fairrep)", "FairRepF (fairrep)", "FairRep (fairrep)"]
+    assert columns["table1"] == paper + fairrep
+    # Exp2 repeats of fairrep's configuration only the FairRep its FairPer is compared with
+    assert set(columns["table3"]) == {*paper, "FairPer", "FairRep (fairrep)",
+                                      "FairPer (fairrep)", "FairRep (gender-free)",
+                                      "FairRep (fairrep, gender-free)"}
+    # the paper's configuration searched its weights; fairrep's kept its defaults
+    grid = pd.read_csv(out / "tables" / "grid.csv")
+    assert set(grid["method"]) == {"NRL", "FairRepF", "FairRep", "FairPer"}
+    assert document["meta"]["configs"] == ["paper", "fairrep"]
     assert len(document["claims"]) == 13
+    assert all(set(c["by_config"]) == {"paper", "fairrep"} for c in document["claims"])
     assert {f["key"] for f in document["figures"]} >= {"fig1_agreement_all", "fig5_6_embeddings"}
     assert all((out / f["file"]).is_file() for f in document["figures"])
     assert (out / "tables" / "stage1_f1.csv").is_file()
@@ -41,6 +51,8 @@ def test_demo_prints_progress_claims_time_and_report(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "FairPer (Exp2) fitted" in printed
     assert "Claims of the paper, checked on this run:" in printed
+    assert "[holds for: " in printed
+    assert "      paper    " in printed and "      fairrep  " in printed
     assert "Wall time:" in printed and str((out / "index.html").resolve()) in printed
 
 
@@ -97,7 +109,8 @@ def test_reproduce_emodb_egemaps_reuses_the_feature_cache(shared_data, tmp_path,
     monkeypatch.setattr(EGeMAPS, "_extract", counting)
     assert main(args) == 0
     assert extracted == []  # every utterance came from the cache
-    assert json.loads((out / "results.json").read_text())["meta"]["results_reused"] == 2
+    # DNN, FairRep and FairRep (fairrep)
+    assert json.loads((out / "results.json").read_text())["meta"]["results_reused"] == 3
 
 
 def test_reproduce_table_corpus(tmp_path):
@@ -181,3 +194,17 @@ def test_demo_rejects_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--folds", "0"])
     assert "--folds must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["demo", "--configs", "mine"])
+    assert "invalid choice: 'mine'" in capsys.readouterr().err
+
+
+def test_demo_with_one_configuration(tmp_path):
+    out = tmp_path / "demo"
+    main(["demo", "--n-samples", "300", *FAST, "--configs", "fairrep", "--no-grid",
+          "--out", str(out), "--quiet"])
+    document = _report(out)
+    table1 = next(t for t in document["tables"] if t["key"] == "table1")
+    assert table1["columns"] == ["DNN", "LFR", "NRL (fairrep)", "FairRepG (fairrep)",
+                                 "FairRepF (fairrep)", "FairRep (fairrep)"]
+    assert document["meta"]["configs"] == ["fairrep"] and document["meta"]["search"] == {}

@@ -375,6 +375,60 @@ def test_not_a_mapping_raises(tmp_path):
         write_report([("title", "x")], tmp_path)
 
 
+# ------------------------------------------------- claims under configurations
+
+
+def _config_claims():
+    return [
+        {"claim": "FairRep is fairer than DNN", "holds": True, "holds_for": "paper",
+         "evidence": "paper: 0.35 < 0.65 | fairrep: 0.70 > 0.65",
+         "by_config": {"paper": {"holds": True, "evidence": "0.35 < 0.65"},
+                       "fairrep": {"holds": False, "evidence": "0.70 > 0.65 <b>"}}},
+        {"claim": "Embeddings mix", "holds": None, "holds_for": "fairrep",
+         "evidence": "paper: not measured | fairrep: 0.5",
+         "by_config": {"paper": {"holds": None, "evidence": "not measured"},
+                       "fairrep": {"holds": True, "evidence": "0.5"}}},
+    ]
+
+
+def test_claims_table_has_a_column_per_configuration(study, tmp_path):
+    paths = write_report({**study, "claims": _config_claims()}, tmp_path)
+    parser = _Page()
+    parser.feed(paths["html"].read_text(encoding="utf-8"))
+    (claims,) = [t for t in parser.tables if t["class"] == "claims"]
+    header, first, second = ([c["text"] for c in row] for row in claims["rows"])
+    assert header == ["Holds for", "paper", "fairrep", "Claim", "Evidence from this run"]
+    assert first[:4] == ["paper", "✔ holds", "✘ does not hold", "FairRep is fairer than DNN"]
+    assert first[4] == "paper: 0.35 < 0.65fairrep: 0.70 > 0.65 <b>"  # escaped, one per line
+    assert second[:3] == ["fairrep", "– not tested", "✔ holds"]
+    markdown = paths["markdown"].read_text(encoding="utf-8")
+    assert "| Holds for | paper | fairrep | Claim | Evidence from this run |" in markdown
+    assert ("| paper | ✅ holds | ❌ does not hold | FairRep is fairer than DNN | "
+            "**paper**: 0.35 &lt; 0.65<br>**fairrep**: 0.70 &gt; 0.65 &lt;b&gt; |") in markdown
+    document = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert document["claims"][1]["holds_for"] == "fairrep"
+    assert document["claims"][0]["by_config"]["fairrep"] == {
+        "holds": False, "evidence": "0.70 > 0.65 <b>"}
+
+
+@pytest.mark.parametrize(
+    "edit, error, match",
+    [
+        (lambda c: c.update(by_config=[]), TypeError, r"\['by_config'\] must be a non-empty"),
+        (lambda c: c.update(by_config={"paper": {"evidence": "x"}}), ValueError,
+         r"\['by_config'\]\['paper'\] lacks the key"),
+        (lambda c: c.update(by_config={"paper": {"holds": "yes"}}), TypeError,
+         r"\['by_config'\]\['paper'\]\['holds'\] must be True, False or None"),
+        (lambda c: c.update(holds_for=1), TypeError, r"\['holds_for'\] must be a str"),
+    ],
+)
+def test_bad_configuration_claims_raise(study, tmp_path, edit, error, match):
+    claims = _config_claims()
+    edit(claims[0])
+    with pytest.raises(error, match=match):
+        write_report({**study, "claims": claims}, tmp_path)
+
+
 # ---------------------------------------------------------------- figures
 
 

@@ -148,48 +148,69 @@ def test_study_exp1_matches_run_stage1(corpus):
     )
 
 
+PAPER_COLUMNS = ["DNN", "LFR", "NRL", "FairRepG", "FairRepF", "FairRep"]
+FAIRREP_COLUMNS = ["NRL (fairrep)", "FairRepG (fairrep)", "FairRepF (fairrep)",
+                   "FairRep (fairrep)"]
+
+
 def test_run_study_produces_every_table_figure_and_claim(bundle, tmp_path):
     messages = []
-    study = run_study(bundle, folds=2, max_epochs=1, progress=messages.append,
+    study = run_study(bundle, folds=1, max_epochs=1, progress=messages.append,
                       progress_bar=False, figure_points=300)
     assert {t["key"] for t in study["tables"]} == {
-        "table1", "table2", "table3", "table4", "subsets", "fit_seconds"}
+        "table1", "table2", "table3", "table4", "subsets", "fit_seconds", "grid"}
     assert {f["key"] for f in study["figures"]} == {
-        "fig1_agreement_all", "fig2_agreement_s2", "fig5_6_embeddings", "tradeoff"}
+        "fig1_agreement_all", "fig2_agreement_s2", "fig5_6_embeddings", "tradeoff",
+        "grid_alpha"}
     assert len(study["claims"]) == 13
     assert all(c["holds"] in (True, False, None) and c["evidence"] for c in study["claims"])
-    # every claim whose numbers exist in this run is decided
-    assert [c["holds"] for c in study["claims"]].count(None) == 0
+    # every claim whose numbers exist in this run is decided, under both configurations
+    for claim in study["claims"]:
+        assert list(claim["by_config"]) == ["paper", "fairrep"]
+        assert None not in [v["holds"] for v in claim["by_config"].values()]
+        assert claim["holds"] is claim["by_config"]["paper"]["holds"]
+        assert claim["holds_for"] in {"both", "paper", "fairrep", "neither"}
     tables = {t["key"]: t for t in study["tables"]}
     table1 = tables["table1"]["mean"]
-    assert list(table1.columns) == ["DNN", "LFR", "NRL", "FairRepG", "FairRepF", "FairRep"]
+    assert list(table1.columns) == PAPER_COLUMNS + FAIRREP_COLUMNS
     assert table1.index.names == ["class", "set"] and len(table1) == 15
     assert ((table1 >= 0) & (table1 <= 100)).all().all()
     assert tables["table1"]["std"].shape == table1.shape
+    assert "'(fairrep)': fairrep's defaults" in tables["table1"]["caption"]
     table3 = tables["table3"]["mean"]
-    assert "FairPer" in table3.columns and "FairRep (gender-free)" in table3.columns
+    assert {"FairPer", "FairPer (fairrep)", "FairRep (gender-free)",
+            "FairRep (fairrep, gender-free)"} <= set(table3.columns)
     assert set(table3.index.get_level_values("perspective")) == {"male", "female"}
-    assert "FairPer" in tables["table4"]["mean"].columns
-    # 2 folds x (6 Exp1 + 6 Exp2 baselines + FairPer)
-    assert study["meta"]["results_fitted"] == 26 and len(messages) == 26
-    assert study["meta"]["folds"] == 2 and "SIMULATED" in " ".join(study["notes"])
+    assert {"FairPer", "FairPer (fairrep)"} <= set(tables["table4"]["mean"].columns)
+    # 1 fold x (10 Exp1 + 10 Exp2 baselines + 2 FairPer)
+    assert study["meta"]["results_fitted"] == 22 and len(messages) == 22
+    assert study["meta"]["configs"] == ["paper", "fairrep"]
+    assert study["meta"]["folds"] == 1 and "SIMULATED" in " ".join(study["notes"])
     paths = write_report(study, tmp_path)
     document = json.loads(paths["json"].read_text())
     assert {t["key"] for t in document["tables"]} >= {"table1", "table2", "table3", "table4"}
-    assert len(paths["figures"]) == 4
+    assert document["claims"][0]["by_config"].keys() == {"paper", "fairrep"}
+    assert len(paths["figures"]) == 5
 
 
 def test_run_study_grid_search_routes_sensitive_features(bundle):
     study = run_study(bundle, methods=["DNN", "FairRep", "FairPer"], folds=1,
                       max_epochs=1, grid=True, figures=True, figure_points=200)
     grid = study["results"]["grid"]
-    assert set(grid["method"]) == {"FairRep", "FairPer"}
+    assert set(grid["method"]) == {"FairRep", "FairPer", "FairRep (fairrep)",
+                                   "FairPer (fairrep)"}
     assert set(grid["value"]) == {0.01, 0.001}
     assert grid.groupby(["fold", "method"])["selected"].sum().eq(1).all()
-    parity = grid.loc[grid["method"] == "FairRep", "mean_parity"]
+    # the paper's rule reads F1 on S1, fairrep's on every item, FairPer's the perspectives
+    assert grid.groupby("method")["f1_on"].first().to_dict() == {
+        "FairRep": "S1", "FairRep (fairrep)": "All", "FairPer": "perspectives",
+        "FairPer (fairrep)": "perspectives"}
+    parity = grid.loc[grid["param"] == "alpha", "mean_parity"]
     assert parity.between(0, 1).all()  # the routed groups reached the parity scorer
     tables = {t["key"]: t for t in study["tables"]}
-    assert list(tables["grid"]["mean"].columns) == ["FairRep alpha", "FairPer lambda"]
+    assert list(tables["grid"]["mean"].columns) == [
+        "FairRep alpha", "FairRep (fairrep) alpha", "FairPer lambda",
+        "FairPer (fairrep) lambda"]
     assert "grid_alpha" in {f["key"] for f in study["figures"]}
 
 

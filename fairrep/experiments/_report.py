@@ -236,16 +236,41 @@ def _check_claim(entry, position):
     _check_entry(entry, where, ("claim", "holds"))
     claim = _check_text(entry, "claim", where)
     evidence = _check_text(entry, "evidence", where, optional=True)
-    holds = entry["holds"]
+    holds = _check_verdict(entry["holds"], f"{where}['holds']")
+    checked = {"claim": claim, "holds": holds, "evidence": evidence}
+    by_config = entry.get("by_config")
+    if by_config is not None:
+        if not isinstance(by_config, Mapping) or not by_config:
+            raise TypeError(
+                f"{where}['by_config'] must be a non-empty dict of configuration -> "
+                f"{{'holds', 'evidence'}}; got {by_config!r}."
+            )
+        checked["by_config"] = {}
+        for config, verdict in by_config.items():
+            inner = f"{where}['by_config'][{config!r}]"
+            _check_entry(verdict, inner, ("holds",))
+            checked["by_config"][str(config)] = {
+                "holds": _check_verdict(verdict["holds"], f"{inner}['holds']"),
+                "evidence": _check_text(verdict, "evidence", inner, optional=True),
+            }
+        checked["holds_for"] = _check_text(entry, "holds_for", where, optional=True)
+    return checked
+
+
+def _check_verdict(holds, where):
     if holds is not None and not isinstance(holds, (bool, np.bool_)):
-        raise TypeError(
-            f"{where}['holds'] must be True, False or None (not tested); got {holds!r}."
-        )
-    return {
-        "claim": claim,
-        "holds": None if holds is None else bool(holds),
-        "evidence": evidence,
-    }
+        raise TypeError(f"{where} must be True, False or None (not tested); got {holds!r}.")
+    return None if holds is None else bool(holds)
+
+
+def _claim_configs(claims):
+    """The configurations the claims were checked under, in order (empty: none)."""
+    configs = []
+    for claim in claims:
+        for config in claim.get("by_config", {}):
+            if config not in configs:
+                configs.append(config)
+    return configs
 
 
 def _json_value(value, where):
@@ -422,17 +447,35 @@ def _html_table(table):
 def _html_claims(claims):
     if not claims:
         return '<p class="empty">No claims were checked.</p>'
+    configs = _claim_configs(claims)
     out = ['<table class="claims" id="claims-table">']
-    out.append(
-        '<thead><tr><th scope="col">Status</th><th scope="col">Claim</th>'
-        '<th scope="col">Evidence from this run</th></tr></thead><tbody>'
-    )
-    for claim in claims:
-        css, mark = _CLAIM_MARKS[claim["holds"]]
+    if configs:
+        heads = "".join(f'<th scope="col">{_esc(c)}</th>' for c in configs)
         out.append(
-            f'<tr><td class="status {css}">{_esc(mark)}</td>'
-            f"<td>{_esc(claim['claim'])}</td><td>{_esc(claim['evidence'])}</td></tr>"
+            f'<thead><tr><th scope="col">Holds for</th>{heads}<th scope="col">Claim</th>'
+            '<th scope="col">Evidence from this run</th></tr></thead><tbody>'
         )
+    else:
+        out.append(
+            '<thead><tr><th scope="col">Status</th><th scope="col">Claim</th>'
+            '<th scope="col">Evidence from this run</th></tr></thead><tbody>'
+        )
+    for claim in claims:
+        if configs:
+            verdicts = claim.get("by_config", {})
+            cells = f'<td class="status">{_esc(claim.get("holds_for", ""))}</td>'
+            for config in configs:
+                css, mark = _CLAIM_MARKS[verdicts.get(config, {}).get("holds")]
+                cells += f'<td class="status {css}">{_esc(mark)}</td>'
+            evidence = "<br>".join(
+                f"<strong>{_esc(c)}</strong>: {_esc(v['evidence'])}"
+                for c, v in verdicts.items()
+            ) or _esc(claim["evidence"])
+        else:
+            css, mark = _CLAIM_MARKS[claim["holds"]]
+            cells = f'<td class="status {css}">{_esc(mark)}</td>'
+            evidence = _esc(claim["evidence"])
+        out.append(f"<tr>{cells}<td>{_esc(claim['claim'])}</td><td>{evidence}</td></tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
 
@@ -543,7 +586,22 @@ def _md_table(table):
 
 def _markdown_page(study, figure_files):
     out = [f"# {_md(study['title'])}", "", "## Claims", ""]
-    if study["claims"]:
+    configs = _claim_configs(study["claims"])
+    if study["claims"] and configs:
+        out.append("| Holds for | " + " | ".join(_md_cell(c) for c in configs)
+                   + " | Claim | Evidence from this run |")
+        out.append("| --- " * (len(configs) + 3) + "|")
+        for claim in study["claims"]:
+            verdicts = claim.get("by_config", {})
+            marks = " | ".join(_CLAIM_MARKS_MD[verdicts.get(c, {}).get("holds")]
+                               for c in configs)
+            evidence = "<br>".join(f"**{_md_cell(c)}**: {_md_cell(v['evidence'])}"
+                                   for c, v in verdicts.items())
+            out.append(
+                f"| {_md_cell(claim.get('holds_for', ''))} | {marks} | "
+                f"{_md_cell(claim['claim'])} | {evidence} |"
+            )
+    elif study["claims"]:
         out.append("| Status | Claim | Evidence from this run |")
         out.append("| --- | --- | --- |")
         for claim in study["claims"]:
@@ -686,8 +744,13 @@ def write_report(study, out):
         - ``"figures"`` (list of dict): each with ``"key"``, ``"title"``,
           ``"caption"`` and ``"figure"`` (a :class:`matplotlib.figure.Figure`);
         - ``"claims"`` (list of dict): each with ``"claim"`` (str),
-          ``"holds"`` (True, False, or None when this run cannot test it) and
-          ``"evidence"`` (str, optional);
+          ``"holds"`` (True, False, or None when this run cannot test it),
+          ``"evidence"`` (str, optional) and, for a study run under several
+          configurations, ``"by_config"`` (dict of configuration name ->
+          ``{"holds", "evidence"}``) and ``"holds_for"`` (str: "both", a
+          configuration's name, "neither" or "untested"); the claims table
+          then has one status column per configuration and a "Holds for"
+          column;
         - ``"notes"`` (list of str): free-text paragraphs.
     out : str or path-like
         Directory to write into; created when missing. Existing files of the

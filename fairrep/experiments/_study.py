@@ -40,11 +40,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import f1_score
 
 from ..metrics import consistency_score, statistical_parity_score
 from ..utils._validation import is_missing
+from . import _configs
+from ._claims import claims_by_config, evaluate_claims
+from ._configs import CONFIGS, PAPER_GRID
 from ._protocol import per_class_f1, session_folds
+from ._search import F1_TOLERANCE, TRUTH_PERSPECTIVE, grid_search
 
 __all__ = [
     "ADAPTER_METHODS",
@@ -57,8 +60,6 @@ __all__ = [
     "run_study",
 ]
 
-#: The alpha and lambda values the paper grid-searches (section 3.1).
-PAPER_GRID = (0.01, 0.001)
 #: The stage-1 methods of Tables 1 and 2, in the paper's column order.
 STAGE1_METHODS = ("DNN", "LFR", "NRL", "FairRepG", "FairRepF", "FairRep")
 #: The stage-2 method of Tables 3 and 4.
@@ -72,18 +73,6 @@ ADAPTER_METHODS = (
     "AIF360LFR",
     "ExponentiatedGradient",
 )
-#: The gender-free FairRep of Exp1 scored under each perspective (Table 3).
-GENDER_FREE = "FairRep (gender-free)"
-#: Name of the ground-truth perspective in FairPer's targets.
-TRUTH_PERSPECTIVE = "all"
-#: Grid refit: among candidates whose inner-CV F1 is within this of the best,
-#: the one with the lowest statistical parity wins.
-F1_TOLERANCE = 0.02
-#: Claims: "keeps F1 within" this many points (section 3.2).
-F1_POINTS = 2.0
-#: Claims: rater groups "differ" on S2 when their agreement differs by this
-#: many points on average over the emotions (Fig. 2).
-AGREEMENT_GAP = 10.0
 
 _ADAPTER_MODULES = {
     "FairlearnAdversarial": "fairlearn",
@@ -95,7 +84,7 @@ _ADAPTER_MODULES = {
 # perspective group is known.
 _COMPLETE_GROUPS = set(ADAPTER_METHODS)
 _BINARY_ONLY = {"ExponentiatedGradient", "FairlearnPrototype"}
-_FIGURE_METHODS = ("DNN", "FairRep", STAGE2_METHOD)
+_FIGURE_METHODS = ("DNN", "FairRep", STAGE2_METHOD, "FairRep (fairrep)")
 _ALPHA_METHODS = ("FairRepG", "FairRepF", "FairRep", "NRL")
 
 
@@ -104,7 +93,8 @@ _ALPHA_METHODS = ("FairRepG", "FairRepF", "FairRep", "NRL")
 # --------------------------------------------------------------------------
 
 
-def make_methods(names=None, *, max_epochs=100, random_state=0, device="cpu"):
+def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0,
+                 device="cpu"):
     """The study's estimators, by the names the paper's tables use.
 
     Parameters
@@ -113,9 +103,18 @@ def make_methods(names=None, *, max_epochs=100, random_state=0, device="cpu"):
         Among :data:`DEFAULT_METHODS` (DNN, LFR, NRL, FairRepG, FairRepF,
         FairRep, FairPer) and :data:`ADAPTER_METHODS`; None gives
         :data:`DEFAULT_METHODS`.
+    config : {"fairrep", "paper"}, default="fairrep"
+        ``"fairrep"``: each estimator's own defaults. ``"paper"``: eq. (1)
+        as printed, gradient reversal with weight 1 (``adversary_loss=
+        "reversal"``, ``adversary_weight=1`` for FairRep and FairRepG),
+        alpha (FairRep, FairRepF, NRL) and lambda (FairPer) at the first
+        value of the paper's grid, FairPer on the fair representation alone
+        (``passthrough=False``) and built on the paper's FairRep. DNN, LFR
+        and the adapters are the same in both.
     max_epochs : int, default=100
-        Training epochs of the neural methods (the paper: at most 500
-        iterations, section 3.1).
+        Training epochs of the neural methods: a fit on ``n`` items runs
+        ``max_epochs * ceil(n / 32)`` optimiser steps (the paper: at most
+        500 iterations, section 3.1).
     random_state : int, default=0
     device : {"cpu", "cuda", "auto"}, default="cpu"
 
@@ -132,6 +131,8 @@ def make_methods(names=None, *, max_epochs=100, random_state=0, device="cpu"):
     >>> from fairrep.experiments import make_methods
     >>> list(make_methods(["DNN", "FairRep"], max_epochs=5))
     ['DNN', 'FairRep']
+    >>> make_methods(["FairRep"], config="paper")["FairRep"].adversary_loss
+    'reversal'
     """
     from ..baselines import (
         AIF360LFR,
@@ -145,15 +146,25 @@ def make_methods(names=None, *, max_epochs=100, random_state=0, device="cpu"):
     from ..perspective import FairPer
     from ..representation import FairRep
 
+    config = _configs.check_configs(config)[0]
     neural = {"max_epochs": max_epochs, "random_state": random_state, "device": device}
+
+    def own(name):
+        return {**neural, **_configs.config_params(name, config)}
+
+    def fairper():
+        if config == "paper":
+            return FairPer(FairRep(**own("FairRep")), **own("FairPer"))
+        return FairPer(**own("FairPer"))
+
     factories = {
         "DNN": lambda: DNNClassifier(**neural),
         "LFR": lambda: LFR(random_state=random_state, device=device),
-        "NRL": lambda: NRL(**neural),
-        "FairRepG": lambda: FairRep.fairrep_g(**neural),
-        "FairRepF": lambda: FairRep.fairrep_f(**neural),
-        "FairRep": lambda: FairRep(**neural),
-        "FairPer": lambda: FairPer(**neural),
+        "NRL": lambda: NRL(**own("NRL")),
+        "FairRepG": lambda: FairRep.fairrep_g(**own("FairRepG")),
+        "FairRepF": lambda: FairRep.fairrep_f(**own("FairRepF")),
+        "FairRep": lambda: FairRep(**own("FairRep")),
+        "FairPer": fairper,
         "FairlearnAdversarial": lambda: FairlearnAdversarial(
             epochs=max_epochs, random_state=random_state
         ),
@@ -433,104 +444,26 @@ def _time_row(fold, held_out, stage, name, seconds, prediction, labels, n_fits=1
 
 
 # --------------------------------------------------------------------------
-# Grid search (section 3.1: alpha and lambda over [0.01, 0.001])
-# --------------------------------------------------------------------------
-
-
-def _fair_refit(cv_results):
-    """Index of the fairest candidate among those within F1_TOLERANCE of the best F1."""
-    f1 = np.asarray(cv_results["mean_test_f1"], dtype=float)
-    gap = -np.asarray(cv_results["mean_test_parity"], dtype=float)
-    if not np.isfinite(f1).any():
-        return 0
-    near = np.isfinite(f1) & (f1 >= np.nanmax(f1) - F1_TOLERANCE)
-    gaps = np.where(near & np.isfinite(gap), gap, np.inf)
-    if np.isfinite(gaps).any():
-        return int(np.argmin(gaps))
-    return int(np.nanargmax(f1))
-
-
-def _perspective_f1(estimator, X, Y):
-    """Mean weighted F1 of a FairPer under the rater groups' perspectives."""
-    Y = pd.DataFrame(Y)
-    predictions = estimator.predict_all(X)
-    scores = []
-    for column in Y.columns:
-        if str(column) == TRUTH_PERSPECTIVE:
-            continue
-        target = Y[column].to_numpy(dtype=object)
-        known = ~is_missing(target)
-        if known.any():
-            predicted = predictions[str(column)].to_numpy(dtype=object)[known]
-            scores.append(f1_score(target[known].astype(str), predicted.astype(str),
-                                   average="weighted"))
-    return float(np.mean(scores)) if scores else np.nan
-
-
-def _grid_search(estimator, param, values, X, y, sensitive, sessions, *, fairper):
-    """GridSearchCV with routed ``sensitive_features`` and session-grouped inner folds."""
-    import sklearn
-    from sklearn.metrics import make_scorer
-    from sklearn.model_selection import GridSearchCV, GroupKFold
-
-    from ..metrics import make_statistical_parity_scorer
-
-    n_groups = len(pd.unique(sessions))
-    if n_groups < 2:
-        raise ValueError(
-            "the grid search needs at least 2 sessions in the training fold for its "
-            f"session-grouped inner folds; got {n_groups}."
-        )
-    cv = GroupKFold(n_splits=min(3, n_groups))
-    with sklearn.config_context(enable_metadata_routing=True):
-        model = clone(estimator).set_fit_request(sensitive_features=True)
-        if fairper:
-            scoring, refit = {"f1": _perspective_f1}, "f1"
-        else:
-            scoring = {
-                "f1": make_scorer(f1_score, average="weighted"),
-                "parity": make_statistical_parity_scorer(average="macro"),
-            }
-            refit = _fair_refit
-        search = GridSearchCV(
-            model, {param: list(values)}, scoring=scoring, refit=refit, cv=cv,
-            error_score=np.nan,
-        )
-        with warnings.catch_warnings():
-            # A candidate that fails on an inner fold scores NaN and loses.
-            warnings.simplefilter("ignore", category=UserWarning)
-            search.fit(X, y, groups=sessions, sensitive_features=sensitive)
-    results = search.cv_results_
-    rows = []
-    for i, value in enumerate(results[f"param_{param}"]):
-        rows.append({
-            "param": param,
-            "value": float(value),
-            "mean_f1": float(results["mean_test_f1"][i]),
-            "mean_parity": (
-                float(-results["mean_test_parity"][i]) if "mean_test_parity" in results
-                else np.nan
-            ),
-            "selected": bool(i == search.best_index_),
-        })
-    return search.best_estimator_, rows
-
-
-# --------------------------------------------------------------------------
 # Units of work: one (stage, fold, method) each
 # --------------------------------------------------------------------------
 
 
-def _stage1_unit(name, estimator, data, train, test, fold, held_out, grid):
+def _params_rows(fold, stage, name, model):
+    return [{"fold": fold, "stage": stage, "method": name, "param": key, "value": value}
+            for key, value in _configs.fitted_params(model).items()]
+
+
+def _stage1_unit(name, estimator, data, train, test, fold, held_out, search):
     """Exp1 for one method on one fold: fit on the truth, score F1 and parity."""
     model = clone(estimator)
     X, truth = data.X, data.truth
     start = time.perf_counter()
     grid_rows = []
-    if grid is not None and name == "FairRep" and "alpha" in model.get_params():
-        model, grid_rows = _grid_search(
-            model, "alpha", grid, X[train], truth[train], data.sensitive[train],
-            data.sessions[train], fairper=False,
+    if search is not None and search["param"] in model.get_params():
+        subset = None if data.subset is None else data.subset[train]
+        model, grid_rows = grid_search(
+            model, search["param"], search["values"], X[train], truth[train],
+            data.sensitive[train], data.sessions[train], rule=search["rule"], subset=subset,
         )
     else:
         _fit(model, X[train], truth[train], data.sensitive[train],
@@ -544,13 +477,16 @@ def _stage1_unit(name, estimator, data, train, test, fold, held_out, grid):
         "fit_seconds": [_time_row(fold, held_out, "Exp1", name, seconds, prediction,
                                   data.labels)],
         "grid": [{"fold": fold, "method": name, **row} for row in grid_rows],
+        "params": _params_rows(fold, "Exp1", name, model),
         "stage2_f1": [],
     }
-    if data.has_raters and name == "FairRep":
+    base, config = _configs.parse_label(name)
+    if data.has_raters and base == "FairRep":
         # The gender-free FairRep of stage 1 read under each perspective: the
         # baseline FairPer's heads are meant to improve on (Table 3).
         predictions = {group: prediction for group in data.groups}
-        record["stage2_f1"] = _perspective_scores(data, test, predictions, fold, GENDER_FREE)
+        record["stage2_f1"] = _perspective_scores(
+            data, test, predictions, fold, _configs.gender_free_label(config))
     return record, model
 
 
@@ -586,10 +522,11 @@ def _stage2_unit(name, estimator, data, train, test, fold, held_out, n_neighbors
         "fit_seconds": [_time_row(fold, held_out, "Exp2", name, seconds,
                                   np.concatenate(prediction_all), data.labels, n_fits)],
         "grid": [],
+        "params": _params_rows(fold, "Exp2", name, model),
     }
 
 
-def _multi_perspective_unit(name, estimator, data, train, test, fold, held_out, grid,
+def _multi_perspective_unit(name, estimator, data, train, test, fold, held_out, search,
                             representation, n_neighbors):
     """Exp2 for FairPer: one model, every perspective (section 2.2.3)."""
     model = clone(estimator)
@@ -598,15 +535,15 @@ def _multi_perspective_unit(name, estimator, data, train, test, fold, held_out, 
     Y = data.targets(train)
     start = time.perf_counter()
     grid_rows = []
-    if grid is not None and "triplet_weight" in model.get_params():
+    if search is not None and search["param"] in model.get_params():
         from sklearn.frozen import FrozenEstimator
 
         if representation is not None:
             # Keep the fold's FairRep fitted inside the inner folds.
             model.set_params(representation=FrozenEstimator(representation))
-        model, grid_rows = _grid_search(
-            model, "triplet_weight", grid, data.X[train], Y, data.sensitive[train],
-            data.sessions[train], fairper=True,
+        model, grid_rows = grid_search(
+            model, search["param"], search["values"], data.X[train], Y,
+            data.sensitive[train], data.sessions[train], rule=search["rule"],
         )
     else:
         model.fit(data.X[train], Y, sensitive_features=data.sensitive[train])
@@ -634,6 +571,7 @@ def _multi_perspective_unit(name, estimator, data, train, test, fold, held_out, 
                                   np.concatenate(list(predictions.values())),
                                   data.labels)],
         "grid": [{"fold": fold, "method": name, **row} for row in grid_rows],
+        "params": _params_rows(fold, "Exp2", name, model),
     }
     return record, model
 
@@ -799,6 +737,10 @@ def _run_fold(fold, train, test, held_out, n_folds, data, plan, store, options,
             store.save_array(key, embedding)
         arrays[key] = store.load_array(key)
 
+    def selected(name):
+        """The weights the Exp1 search of ``name`` selected on this fold."""
+        return _configs.selected_weights(records.get(("exp1", fold, name), {}))
+
     def reuse(key, stage):
         """The finished result of ``key`` from a previous run, or None."""
         record = store.load(key)
@@ -813,12 +755,12 @@ def _run_fold(fold, train, test, held_out, n_folds, data, plan, store, options,
         if reuse(key, "Exp1") is not None:
             continue
         record, model = _captured(
-            "Exp1", fold, name, _stage1_unit,
-            name, plan["methods"][name], data, train, test, fold, held_out, options["grid"],
+            "Exp1", fold, name, _stage1_unit, name, plan["methods"][name], data, train,
+            test, fold, held_out, options["search"].get(name),
         )
         fitted[name] = model
         keep_embedding(name, model)
-        if name == "FairRep" and plan["multi"]:
+        if name in {_configs.representation_label(m) for m in plan["multi"]}:
             store.save_model(("model", fold, name), model)
         seconds = record["fit_seconds"][0]["seconds"]
         finish(key, record, f"{name} (Exp1) fitted in {seconds:.1f} s")
@@ -827,10 +769,11 @@ def _run_fold(fold, train, test, held_out, n_folds, data, plan, store, options,
         key = ("exp2", fold, name)
         if reuse(key, "Exp2") is not None:
             continue
+        # Each perspective's model trains with the weight Exp1 selected on this fold.
+        estimator = clone(plan["methods"][name]).set_params(**selected(name))
         record = _captured(
-            "Exp2", fold, name, _stage2_unit,
-            name, plan["methods"][name], data, train, test, fold, held_out,
-            options["n_neighbors"],
+            "Exp2", fold, name, _stage2_unit, name, estimator, data, train, test, fold,
+            held_out, options["n_neighbors"],
         )
         seconds = record["fit_seconds"][0]["seconds"]
         finish(key, record, f"{name} (Exp2, {len(data.groups)} perspectives) fitted in "
@@ -844,16 +787,17 @@ def _run_fold(fold, train, test, held_out, n_folds, data, plan, store, options,
             reused.append(key)
             say(f"{where}: {name} (Exp2) reused from a previous run", False)
             continue
-        representation = fitted.get("FairRep")
-        if representation is None and "FairRep" in plan["methods"]:
-            representation = store.load_model(("model", fold, "FairRep"))
+        rep = _configs.representation_label(name)
+        representation = fitted.get(rep)
+        if representation is None and rep in plan["methods"]:
+            representation = store.load_model(("model", fold, rep))
             if representation is None:
                 # Fitted inside FairPer, on the same data as the Exp1 FairRep.
-                representation = clone(plan["methods"]["FairRep"])
+                representation = clone(plan["methods"][rep]).set_params(**selected(rep))
         record, model = _captured(
-            "Exp2", fold, name, _multi_perspective_unit,
-            name, plan["methods"][name], data, train, test, fold, held_out,
-            options["grid"], representation, options["n_neighbors"],
+            "Exp2", fold, name, _multi_perspective_unit, name, plan["methods"][name], data,
+            train, test, fold, held_out, options["search"].get(name), representation,
+            options["n_neighbors"],
         )
         keep_embedding(name, model)
         seconds = record["fit_seconds"][0]["seconds"]
@@ -968,7 +912,7 @@ def run_stage2(methods, X, split, sessions, *, folds=None, n_neighbors=20, progr
         "stage2": [n for n, m in methods.items() if not _is_multi_perspective(m)],
         "multi": [n for n, m in methods.items() if _is_multi_perspective(m)],
     }
-    options = {"grid": None, "n_neighbors": n_neighbors, "figure_fold": -1}
+    options = {"search": {}, "n_neighbors": n_neighbors, "figure_fold": -1}
     store = _ResultStore()
 
     def say(message, fitted, n=1):
@@ -992,7 +936,9 @@ _TABLE_COLUMNS = {
                     "n_neighbors"],
     "fit_seconds": ["fold", "session", "stage", "method", "seconds", "n_fits",
                     "never_predicted"],
-    "grid": ["fold", "method", "param", "value", "mean_f1", "mean_parity", "selected"],
+    "grid": ["fold", "method", "param", "value", "mean_f1", "f1_on", "mean_parity",
+             "selected"],
+    "params": ["fold", "stage", "method", "param", "value"],
     "warnings": ["fold", "stage", "method", "message"],
 }
 
@@ -1039,263 +985,6 @@ def _row_order(frame, labels, sets=None):
         if (label, second) in frame.index
     ]
     return frame.reindex(pd.MultiIndex.from_tuples(wanted, names=frame.index.names))
-
-
-def _fmt(value, decimals):
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{decimals}f}"
-
-
-def _claim(text, holds, evidence):
-    return {"claim": text, "holds": None if holds is None else bool(holds), "evidence": evidence}
-
-
-def _untested(text, reason):
-    return _claim(text, None, f"not tested: {reason}")
-
-
-def _has(frame, *methods):
-    return frame is not None and all(m in frame.columns for m in methods)
-
-
-def evaluate_claims(tables, *, agreement=None, mixing=None, s1_set="S1", parity_set="S2",
-                    reference_group="male", reference_class="frustration"):
-    """Check the paper's qualitative claims against a run's numbers.
-
-    Every verdict is computed from the tables given: nothing is assumed, and
-    a claim whose numbers are absent is reported as not tested
-    (``holds=None``).
-
-    Parameters
-    ----------
-    tables : dict
-        Fold-mean frames, as :func:`run_study` builds them: ``"table1"``
-        (F1 in %, rows (class, set), columns methods), ``"table2"``
-        (statistical parity on S2, rows class), ``"table3"`` (F1 in %, rows
-        (class, perspective)) and ``"table4"`` (consistency, rows class).
-        Missing keys or methods leave the claims that need them untested.
-    agreement : dict, default=None
-        ``{"all": ..., "S2": ...}``: :func:`~fairrep.raters.consensus_agreement`
-        on all data (Fig. 1) and on S2 (Fig. 2).
-    mixing : pandas.DataFrame, default=None
-        Indexed by method (``"DNN"``, ``"FairRep"``), with columns
-        ``consistency`` (of the perspective groups in the method's
-        representation of the plotted fold, Figs. 5/6) and ``chance`` (the
-        value of a representation that ignores the groups).
-    s1_set : str, default="S1"
-        The rows of ``table1`` that hold the consensus set; ``"All"`` for a
-        corpus without an S1/S2 split.
-    parity_set : str, default="S2"
-        Where ``table2``'s parity was measured, for the claims' wording.
-    reference_group, reference_class : str
-        The group and class of the paper's Fig. 2 finding (the male raters
-        agree less with the truth on frustration, more on the rest).
-
-    Returns
-    -------
-    claims : list of dict
-        ``{"claim", "holds", "evidence"}`` each.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from fairrep.experiments import evaluate_claims
-    >>> table2 = pd.DataFrame({"DNN": [0.4, 0.3], "FairRep": [0.2, 0.1]},
-    ...                       index=pd.Index(["anger", "sadness"], name="class"))
-    >>> claims = evaluate_claims({"table2": table2})
-    >>> claims[0]["holds"], claims[0]["evidence"][:22]
-    (True, 'lower for 2 of 2 class')
-    """
-    table1 = tables.get("table1")
-    table2 = tables.get("table2")
-    table3 = tables.get("table3")
-    table4 = tables.get("table4")
-    claims = []
-
-    # Table 2: parity of FairRep vs DNN, per class.
-    text = (f"FairRep lowers the statistical parity on {parity_set} of the DNN for most "
-            "emotions (Table 2).")
-    if _has(table2, "DNN", "FairRep"):
-        pair = table2[["DNN", "FairRep"]].dropna()
-        lower = pair["FairRep"] < pair["DNN"]
-        evidence = (
-            f"lower for {int(lower.sum())} of {len(pair)} classes (DNN -> FairRep): "
-            + "; ".join(f"{c} {_fmt(r.DNN, 3)} -> {_fmt(r.FairRep, 3)}"
-                        for c, r in pair.iterrows())
-        )
-        claims.append(_claim(text, len(pair) > 0 and lower.sum() > len(pair) / 2, evidence))
-    else:
-        claims.append(_untested(text, "Table 2 lacks DNN or FairRep"))
-
-    # Table 1: F1 on the consensus set kept within 2 points.
-    text = (f"FairRep keeps the F1 on {s1_set} within {F1_POINTS:g} points of the DNN "
-            "(Table 1; mean over emotions).")
-    if _has(table1, "DNN", "FairRep") and s1_set in table1.index.get_level_values(-1):
-        rows = table1.xs(s1_set, level=-1)[["DNN", "FairRep"]].dropna()
-        dnn, fair = rows["DNN"].mean(), rows["FairRep"].mean()
-        evidence = (
-            f"mean F1 (%) DNN {_fmt(dnn, 2)}, FairRep {_fmt(fair, 2)} "
-            f"(difference {_fmt(fair - dnn, 2)}); per class: "
-            + "; ".join(f"{c} {_fmt(r.FairRep - r.DNN, 2)}" for c, r in rows.iterrows())
-        )
-        claims.append(_claim(text, len(rows) > 0 and fair >= dnn - F1_POINTS, evidence))
-    else:
-        claims.append(_untested(text, f"Table 1 lacks DNN, FairRep or the {s1_set} rows"))
-
-    # Table 2: every fairness-aware method below the DNN on average.
-    text = (f"Every fairness-aware method has a lower mean statistical parity on {parity_set} "
-            "than the DNN (Table 2).")
-    fair_methods = [m for m in ("LFR", "NRL", "FairRepG", "FairRepF", "FairRep")
-                    if table2 is not None and m in table2.columns]
-    if _has(table2, "DNN") and fair_methods:
-        means = table2.mean()
-        below = [m for m in fair_methods if means[m] < means["DNN"]]
-        evidence = f"DNN {_fmt(means['DNN'], 3)}; " + "; ".join(
-            f"{m} {_fmt(means[m], 3)}" for m in fair_methods
-        ) + f" ({len(below)} of {len(fair_methods)} lower)"
-        claims.append(_claim(text, len(below) == len(fair_methods), evidence))
-    else:
-        claims.append(_untested(text, "Table 2 lacks the DNN or every fairness-aware method"))
-
-    # Table 2: the ablation.
-    text = (f"The full FairRep has a lower mean statistical parity on {parity_set} than "
-            "both ablations FairRepG and FairRepF (Table 2).")
-    if _has(table2, "FairRep", "FairRepG", "FairRepF"):
-        means = table2[["FairRepG", "FairRepF", "FairRep"]].mean()
-        evidence = "; ".join(f"{m} {_fmt(v, 3)}" for m, v in means.items())
-        claims.append(_claim(
-            text, means["FairRep"] < min(means["FairRepG"], means["FairRepF"]), evidence
-        ))
-    else:
-        claims.append(_untested(text, "Table 2 lacks FairRep, FairRepG or FairRepF"))
-
-    # Table 1: perception-biased items are harder.
-    text = "The DNN's F1 is lower on S2 than on S1 for every emotion (Table 1)."
-    if _has(table1, "DNN") and {"S1", "S2"} <= set(table1.index.get_level_values(-1)):
-        s1 = table1.xs("S1", level=-1)["DNN"]
-        s2 = table1.xs("S2", level=-1)["DNN"]
-        pair = pd.DataFrame({"S1": s1, "S2": s2}).dropna()
-        lower = pair["S2"] < pair["S1"]
-        evidence = f"lower for {int(lower.sum())} of {len(pair)} classes: " + "; ".join(
-            f"{c} {_fmt(r.S1, 2)} vs {_fmt(r.S2, 2)}" for c, r in pair.iterrows()
-        )
-        claims.append(_claim(text, len(pair) > 0 and bool(lower.all()), evidence))
-    else:
-        claims.append(_untested(text, "no S1/S2 rows in Table 1 (corpus without raters)"))
-
-    # Table 3: FairPer vs FairRep and vs everyone, per perspective.
-    text = "FairPer beats FairRep under each rater group's perspective (Table 3; mean F1 over emotions)."
-    if _has(table3, "FairPer", "FairRep"):
-        by = table3.groupby(level=-1).mean()
-        wins = by["FairPer"] > by["FairRep"]
-        evidence = "; ".join(
-            f"{p}: FairPer {_fmt(r.FairPer, 2)} vs FairRep {_fmt(r.FairRep, 2)}"
-            for p, r in by.iterrows()
-        )
-        claims.append(_claim(text, len(by) > 0 and bool(wins.all()), evidence))
-    else:
-        claims.append(_untested(text, "Table 3 lacks FairPer or FairRep"))
-
-    text = ("FairPer has the highest F1 of all methods under each rater group's "
-            "perspective (Table 3; mean over emotions).")
-    if _has(table3, "FairPer") and table3.shape[1] > 1:
-        by = table3.groupby(level=-1).mean()
-        others = by.drop(columns="FairPer")
-        best_other = others.max(axis=1)
-        evidence = "; ".join(
-            f"{p}: FairPer {_fmt(by.loc[p, 'FairPer'], 2)}, best other "
-            f"{others.loc[p].idxmax()} {_fmt(best_other[p], 2)}" for p in by.index
-        )
-        claims.append(_claim(text, bool((by["FairPer"] > best_other).all()), evidence))
-    else:
-        claims.append(_untested(text, "Table 3 lacks FairPer or the other methods"))
-
-    # Table 4.
-    text = ("FairPer's embedding is more consistent w.r.t. the perspective groups than "
-            "every other method's (Table 4; mean over emotions).")
-    if _has(table4, "FairPer") and table4.shape[1] > 1:
-        means = table4.mean()
-        others = means.drop("FairPer")
-        evidence = "; ".join(f"{m} {_fmt(v, 3)}" for m, v in means.items())
-        claims.append(_claim(text, bool((means["FairPer"] > others).all()), evidence))
-    else:
-        claims.append(_untested(text, "Table 4 lacks FairPer or the other methods"))
-
-    text = ("FairRep's embedding is more consistent w.r.t. the perspective groups than "
-            "the DNN's (Table 4; mean over emotions).")
-    if _has(table4, "DNN", "FairRep"):
-        means = table4[["DNN", "FairRep"]].mean()
-        evidence = f"DNN {_fmt(means['DNN'], 3)}, FairRep {_fmt(means['FairRep'], 3)}"
-        claims.append(_claim(text, means["FairRep"] > means["DNN"], evidence))
-    else:
-        claims.append(_untested(text, "Table 4 lacks DNN or FairRep"))
-
-    # Figs. 5/6.
-    text = ("Figs. 5/6: the perspective groups are more evenly mixed in FairRep's "
-            "representation than in the DNN's (lower group consistency).")
-    if mixing is not None and {"DNN", "FairRep"} <= set(mixing.index):
-        dnn, fair = mixing.loc["DNN", "consistency"], mixing.loc["FairRep", "consistency"]
-        chance = mixing.loc["DNN", "chance"]
-        k = mixing["n_neighbors"].iloc[0] if "n_neighbors" in mixing else "?"
-        evidence = (f"group consistency (k = {k}) on the plotted fold: DNN {_fmt(dnn, 3)}, "
-                    f"FairRep {_fmt(fair, 3)} (groups ignored: {_fmt(chance, 3)})")
-        claims.append(_claim(text, fair < dnn, evidence))
-    else:
-        claims.append(_untested(text, "no DNN and FairRep representations of the plotted fold"))
-
-    # Figs. 1 and 2.
-    text = ("Fig. 1: every rater group's consensus matches the truth on most items (> 50 %) "
-            "of every emotion.")
-    frame = None if agreement is None else agreement.get("all")
-    if frame is not None and len(frame):
-        percent = frame.dropna(subset=["percent"])
-        worst = percent.loc[percent["percent"].idxmin()]
-        evidence = (
-            f"lowest: {worst['rater_group']} on {worst['truth']} {_fmt(worst['percent'], 1)} %; "
-            + "; ".join(f"{r.rater_group}/{r.truth} {_fmt(r.percent, 1)}"
-                        for r in percent.itertuples())
-        )
-        claims.append(_claim(text, bool((percent["percent"] > 50).all()), evidence))
-    else:
-        claims.append(_untested(text, "no rater groups"))
-
-    text = (f"Fig. 2: on the non-consensus set S2 the rater groups perceive differently: "
-            f"their agreement with the truth differs by at least {AGREEMENT_GAP:g} points "
-            "on average over the emotions.")
-    frame = None if agreement is None else agreement.get("S2")
-    wide = None
-    if frame is not None and len(frame):
-        wide = frame.pivot(index="truth", columns="rater_group", values="percent")
-    if wide is not None and wide.shape[1] >= 2:
-        spread = (wide.max(axis=1) - wide.min(axis=1)).dropna()
-        evidence = f"mean gap {_fmt(spread.mean(), 1)} points; " + "; ".join(
-            f"{c}: " + ", ".join(f"{g} {_fmt(v, 1)}" for g, v in wide.loc[c].items())
-            for c in wide.index
-        )
-        claims.append(_claim(text, len(spread) > 0 and spread.mean() >= AGREEMENT_GAP,
-                             evidence))
-    else:
-        claims.append(_untested(text, "no rater groups"))
-
-    text = (f"Fig. 2: the {reference_group} raters agree less with the truth on "
-            f"{reference_class} and more on every other emotion (non-consensus data).")
-    if wide is not None and reference_group in wide.columns and wide.shape[1] >= 2 \
-            and reference_class in wide.index:
-        others = wide.drop(columns=reference_group).mean(axis=1)
-        mine = wide[reference_group]
-        rest = [c for c in wide.index if c != reference_class]
-        holds = bool(mine[reference_class] < others[reference_class]) and bool(
-            (mine[rest] > others[rest]).all()
-        )
-        evidence = "; ".join(
-            f"{c}: {reference_group} {_fmt(mine[c], 1)} vs others {_fmt(others[c], 1)}"
-            for c in wide.index
-        )
-        claims.append(_claim(text, holds, evidence))
-    else:
-        claims.append(_untested(
-            text, f"no '{reference_group}' rater group or no '{reference_class}' class"
-        ))
-    return claims
 
 
 def _figure_entries(data, store_arrays, tables, grid_frame, options, notes):
@@ -1387,22 +1076,24 @@ def _figure_entries(data, store_arrays, tables, grid_frame, options, notes):
         })
     if grid_frame is not None and len(grid_frame):
         frame = grid_frame.assign(
-            method=[f"fold {f + 1}" for f in grid_frame["fold"]],
+            method=[f"{m}, fold {f + 1}" for m, f in zip(grid_frame["method"],
+                                                       grid_frame["fold"])],
             setting=[f"{v:g}" for v in grid_frame["value"]],
             f1=100 * grid_frame["mean_f1"],
             statistical_parity=grid_frame["mean_parity"],
         )
         figures.append({
             "key": "grid_alpha",
-            "title": "Grid search of alpha (FairRep), inner cross-validation",
-            "caption": "Each outer fold's inner session-grouped CV: weighted F1 (%) vs "
-                       "statistical parity (mean over emotions) per alpha.",
+            "title": "Grid search of alpha, inner cross-validation",
+            "caption": "Each outer fold's inner session-grouped CV, per method and alpha: "
+                       "weighted F1 (%; on S1 under the paper's rule, on every item under "
+                       "fairrep's) vs statistical parity (mean over emotions).",
             "figure": plot_tradeoff(frame, label="setting"),
         })
     return figures, (agreement, mixing)
 
 
-def _tradeoff_frame(f1_mean, parity_mean, methods, s1_set):
+def _tradeoff_frame(f1_mean, parity_mean, methods, s1_set, searched):
     """One point per stage-1 method: mean F1 on the consensus set vs mean parity."""
     if f1_mean is None or parity_mean is None:
         return None
@@ -1413,10 +1104,13 @@ def _tradeoff_frame(f1_mean, parity_mean, methods, s1_set):
         if name not in f1.index:
             continue
         params = methods[name].get_params() if name in methods else {}
-        alpha = params.get("alpha") if name in _ALPHA_METHODS else None
+        alpha = params.get("alpha") if _configs.parse_label(name)[0] in _ALPHA_METHODS \
+            else None
+        setting = "" if alpha is None else f"α={alpha:g}"
         rows.append({
             "method": name,
-            "setting": "" if alpha is None else f"α={alpha:g}",
+            "setting": "α searched" if searched.get(name, {}).get("param") == "alpha"
+            else setting,
             "f1": float(f1[name]),
             "statistical_parity": float(parity[name]),
         })
@@ -1454,27 +1148,19 @@ def _degenerate_notes(times):
 # --------------------------------------------------------------------------
 
 
-def _resolve_grid(grid):
-    if grid is None or grid is False:
-        return None
-    values = PAPER_GRID if grid is True else grid
-    try:
-        values = [float(v) for v in values]
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"grid must be None/False (off), True (the paper's {list(PAPER_GRID)}) or a "
-            f"sequence of weights; got {grid!r}."
-        ) from None
-    if not values or any(v < 0 or not np.isfinite(v) for v in values):
-        raise ValueError(f"grid weights must be finite and >= 0; got {values}.")
-    return values
-
-
-def _resolve_methods(methods, data, *, max_epochs, random_state, device, notes):
+def _resolve_methods(methods, data, configs, *, max_epochs, random_state, device, notes):
     if isinstance(methods, dict):
         if not methods:
             raise ValueError("methods must not be empty.")
         chosen = dict(methods)
+        for name in chosen:
+            config = _configs.parse_label(str(name))[1]
+            if config is not None and config not in configs:
+                raise ValueError(
+                    f"methods[{name!r}] belongs to the {config!r} configuration (plain names "
+                    "of the paper's methods are the paper's; '<name> (fairrep)' is "
+                    f"fairrep's), which configs={list(configs)} does not include."
+                )
     else:
         names = list(DEFAULT_METHODS if methods is None else
                      ([methods] if isinstance(methods, str) else methods))
@@ -1493,8 +1179,12 @@ def _resolve_methods(methods, data, *, max_epochs, random_state, device, notes):
                              f"{len(data.labels)} classes: skipped.")
                 continue
             available.append(name)
-        chosen = make_methods(available, max_epochs=max_epochs,
-                              random_state=random_state, device=device)
+        chosen = {}
+        for config in configs:
+            built = make_methods(available, config=config, max_epochs=max_epochs,
+                                 random_state=random_state, device=device)
+            for name, estimator in built.items():
+                chosen.setdefault(_configs.label(name, config), estimator)
     for name, estimator in chosen.items():
         if not hasattr(estimator, "fit") or not hasattr(estimator, "predict"):
             raise TypeError(f"methods[{name!r}] must be an estimator with fit and predict; "
@@ -1506,6 +1196,7 @@ def run_study(
     corpus_bundle,
     *,
     methods=None,
+    configs=CONFIGS,
     folds=None,
     grid=None,
     max_epochs=100,
@@ -1532,26 +1223,46 @@ def run_study(
         Names among :data:`DEFAULT_METHODS` and :data:`ADAPTER_METHODS` (None:
         DNN, LFR, NRL, FairRepG, FairRepF, FairRep, FairPer; an adapter whose
         library is missing, or a binary-only one on a multiclass corpus, is
-        skipped with a note), or a dict of name -> unfitted estimator used as
-        given. Roles follow the names: ``"FairRep"`` is FairPer's
-        representation and the grid-searched model, ``"DNN"`` the reference
-        of the claims and figures; an estimator with ``predict_all`` and a
-        ``perspective`` parameter is a FairPer-like stage-2 model.
+        skipped with a note), each run under every configuration of
+        ``configs``; or a dict of label -> unfitted estimator used as given.
+        Roles follow the labels: ``"FairRep"`` is FairPer's representation,
+        ``"DNN"`` the reference of the claims and figures; a plain name of a
+        method with a weight (NRL, FairRepG, FairRepF, FairRep, FairPer)
+        follows the paper's search rule, ``"<name> (fairrep)"`` fairrep's;
+        an estimator with ``predict_all`` and a ``perspective`` parameter is
+        a FairPer-like stage-2 model.
+    configs : sequence of {"paper", "fairrep"}, default=("paper", "fairrep")
+        The configurations run side by side (the first one gives each
+        claim's ``holds``). ``"paper"``: eq. (1) as printed, FairRep and
+        FairRepG with gradient reversal of weight 1 (``adversary_loss=
+        "reversal"``, ``adversary_weight=1``), alpha of FairRep, FairRepF and
+        NRL and lambda of FairPer grid-searched over [0.01, 0.001] in every
+        training fold, alpha by the weighted F1 on the S1 items of the inner
+        validation folds (section 3.1), lambda by the mean F1 under the
+        perspectives, FairPer on the fair representation alone; labelled
+        with the plain names. ``"fairrep"``: the estimators' defaults
+        (FairRep's domain-confusion adversary of weight 3, NRL's alpha 1),
+        labelled ``"<name> (fairrep)"``. DNN, LFR and the adapters have no
+        configuration and run once.
     folds : int, default=None
         Evaluate the first ``folds`` held-out sessions only (all when None).
     grid : None, bool or sequence of float, default=None
-        Grid search of alpha (FairRep, Exp1) and lambda (FairPer's
-        ``triplet_weight``, Exp2) in each outer training fold: True is the
-        paper's [0.01, 0.001]; None or False disables it. FairRep's search
-        scores weighted F1 and statistical parity (scorers from
-        :mod:`fairrep.metrics`, ``sensitive_features`` routed by
-        scikit-learn's metadata routing, inner folds grouped by session) and
-        refits the fairest candidate within 0.02 F1 of the best; FairPer's
-        scores the mean F1 under the groups' perspectives, with the fold's
-        FairRep frozen (it saw the inner validation items' truth, not their
-        perspective labels).
+        The search of the fairness weights in each outer training fold
+        (inner folds grouped by session, ``sensitive_features`` and the S1/S2
+        subset routed by scikit-learn's metadata routing). None: each
+        configuration's own rule (the paper's searches, fairrep's does not).
+        True: fairrep's configuration searches too, FairRep's alpha refitting
+        the fairest candidate within 0.02 F1 of the best and FairPer's lambda
+        the best mean F1 under the perspectives. A sequence of weights:
+        both search over it. False: no search; the paper's weights stay at
+        0.01. FairPer's search keeps the fold's FairRep frozen (it saw the
+        inner validation items' truth, not their perspective labels); Exp2's
+        per-perspective baselines train with the weight their Exp1 search
+        selected on the same fold.
     max_epochs : int, default=100
-        Epochs of the neural methods built from names.
+        Epochs of the neural methods built from names: a fit on ``n``
+        training items runs ``max_epochs * ceil(n / 32)`` optimiser steps
+        (see Notes).
     random_state : int, default=0
         Seed of every method built from names and of the t-SNE.
     n_jobs : int, default=None
@@ -1575,9 +1286,10 @@ def run_study(
         k of the consistency score (Table 4).
     stage2 : bool or sequence of str, default=True
         Exp2 methods: True runs every stage-1 method once per perspective plus
-        FairPer; a sequence restricts the per-perspective baselines to those
-        names (FairPer runs whenever it is among ``methods``); False skips
-        Exp2. Corpora without ratings have no Exp2.
+        FairPer; a sequence of labels (``"FairRep (fairrep)"`` included)
+        restricts the per-perspective baselines to those (FairPer runs
+        whenever it is among ``methods``); False skips Exp2. Corpora without
+        ratings have no Exp2.
     figures : bool, default=True
         Draw the figures (needs matplotlib).
     figure_points : int, default=1000
@@ -1588,12 +1300,14 @@ def run_study(
     -------
     study : dict
         The mapping :func:`~fairrep.experiments.write_report` takes:
-        ``title``, ``meta``, ``tables`` (Tables 1-4, the subsets, fit times
-        and, with ``grid``, the selected weights; fold mean and std),
-        ``figures``, ``claims`` (:func:`evaluate_claims`), ``notes``, plus
-        ``results``: the long tables (``stage1_f1``, ``stage1_parity``,
-        ``stage2_f1``, ``consistency``, ``fit_seconds``, ``grid``,
-        ``tradeoff``).
+        ``title``, ``meta``, ``tables`` (Tables 1-4 with a column per method
+        and configuration, the subsets, fit times and the selected weights;
+        fold mean and std), ``figures``, ``claims`` (:func:`evaluate_claims`
+        under each configuration, merged: ``holds``, ``holds_for`` and
+        ``by_config``), ``notes``, plus ``results``: the long tables
+        (``stage1_f1``, ``stage1_parity``, ``stage2_f1``, ``consistency``,
+        ``fit_seconds``, ``grid``, ``params``: the fitted estimators'
+        weights and adversary settings, ``tradeoff``).
 
     Notes
     -----
@@ -1603,7 +1317,16 @@ def run_study(
     :func:`~fairrep.experiments.run_stage1`: S1 and S2 items only, the
     perspective group of the S2 items as ``sensitive_features`` (missing on
     S1). Exp2 is :func:`run_stage2` with FairPer built on the fold's Exp1
-    FairRep. Every table gives the fold-wise mean ± std.
+    FairRep of the same configuration. Every table gives the fold-wise
+    mean ± std.
+
+    The paper trained for at most 500 iterations of batch 32 (section 3.1).
+    Here a neural method trains ``max_epochs`` epochs of batch 32, i.e.
+    ``max_epochs * ceil(n_train / 32)`` iterations (``meta["iterations"]``
+    per fold): on a leave-one-session-out fold of an IEMOCAP-sized corpus
+    (about 5,900 training items, 185 batches an epoch) 500 iterations are
+    2.7 epochs and the default 100 epochs 18,500 iterations; see
+    ``docs/tables.rst`` for the demo's numbers.
 
     References
     ----------
@@ -1613,9 +1336,11 @@ def run_study(
     started = time.perf_counter()
     notes = list(corpus_bundle.get("notes", [])) if hasattr(corpus_bundle, "get") else []
     data = _StudyData.from_bundle(corpus_bundle)
-    grid_values = _resolve_grid(grid)
-    methods = _resolve_methods(methods, data, max_epochs=max_epochs,
+    configs = _configs.check_configs(configs)
+    _configs.resolve_grid(grid)
+    methods = _resolve_methods(methods, data, configs, max_epochs=max_epochs,
                                random_state=random_state, device=device, notes=notes)
+    search = _configs.search_plan(methods, grid)
     if n_neighbors < 1:
         raise ValueError(f"n_neighbors must be >= 1; got {n_neighbors}.")
     all_folds = session_folds(data.sessions)
@@ -1647,7 +1372,7 @@ def run_study(
     test0 = all_folds[figure_fold][1]
     figure_groups = data.sensitive[test0][~is_missing(data.sensitive[test0])]
     options = {
-        "grid": grid_values,
+        "search": search,
         "n_neighbors": int(n_neighbors),
         "figure_fold": figure_fold if figures else -1,
         "figure_groups": figure_groups,
@@ -1659,7 +1384,7 @@ def run_study(
         data, methods,
         # Not the number of folds: fold k is the same split for any ``folds``,
         # so a rerun with more folds reuses the ones already done.
-        {"grid": grid_values,
+        {"search": search,
          "n_neighbors": n_neighbors, "plan": {k: v for k, v in plan.items() if k != "methods"},
          "figure_fold": options["figure_fold"]},
     )
@@ -1669,7 +1394,7 @@ def run_study(
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "settings.json").write_text(json.dumps({
             "corpus": data.name, "methods": list(methods), "folds": len(all_folds),
-            "grid": grid_values, "plan": {k: v for k, v in plan.items() if k != "methods"},
+            "search": search, "plan": {k: v for k, v in plan.items() if k != "methods"},
         }, indent=1), encoding="utf-8")
 
     per_fold = len(plan["stage1"]) + len(plan["stage2"]) + len(plan["multi"])
@@ -1713,7 +1438,7 @@ def run_study(
 
     results = _collect(records)
     s1_set = "S1" if data.has_raters else "All"
-    order = list(methods) + [GENDER_FREE]
+    order = list(methods) + [_configs.gender_free_label(c) for c in configs]
     labels = data.labels
     f1_mean, f1_std = _mean_std(results["stage1_f1"], "f1", ["class", "set"], order, 100)
     sp_mean, sp_std = _mean_std(results["stage1_parity"], "statistical_parity", ["class"],
@@ -1731,7 +1456,7 @@ def run_study(
     groups = data.groups or []
     p_mean, p_std = _row_order(p_mean, labels, groups), _row_order(p_std, labels, groups)
     c_mean, c_std = _row_order(c_mean, labels), _row_order(c_std, labels)
-    tradeoff = _tradeoff_frame(f1_mean, sp_mean, methods, s1_set)
+    tradeoff = _tradeoff_frame(f1_mean, sp_mean, methods, s1_set, search)
     results["tradeoff"] = tradeoff if tradeoff is not None else pd.DataFrame()
 
     tables_mean = {"table1": f1_mean, "table2": sp_mean, "table3": p_mean, "table4": c_mean,
@@ -1748,8 +1473,10 @@ def run_study(
 
         agreement = {"all": consensus_agreement(data.split),
                      "S2": consensus_agreement(data.split, subset="S2")}
-    claims = evaluate_claims(tables_mean, agreement=agreement, mixing=mixing, s1_set=s1_set,
-                             parity_set="S2" if data.has_raters else "all test items")
+    in_use = _configs.configs_in_use(methods, configs)
+    claims = claims_by_config(tables_mean, in_use, agreement=agreement, mixing=mixing,
+                              s1_set=s1_set,
+                              parity_set="S2" if data.has_raters else "all test items")
 
     parity_where = "S2 items (groups: the perspective group)" if data.has_raters else (
         f"all test items (groups: {data.group_column})")
@@ -1776,8 +1503,8 @@ def run_study(
             "title": "Table 3: weighted F1 (%) under each rater group's perspective (Exp2)",
             "caption": ("Scored against that group's consensus. Baselines: one model per "
                         "perspective trained on the group's consensus; FairPer: one model, "
-                        f"perspective switched; {GENDER_FREE}: the Exp1 FairRep trained on the "
-                        "truth. Mean ± std over folds."),
+                        "perspective switched; FairRep (gender-free): the Exp1 FairRep "
+                        "trained on the truth. Mean ± std over folds."),
             "mean": p_mean, "std": p_std, "decimals": 2, "lower_is_better": False,
         })
     if c_mean is not None:
@@ -1791,7 +1518,12 @@ def run_study(
                         "closer (the paper's reading). Mean ± std over folds."),
             "mean": c_mean, "std": c_std, "decimals": 3, "lower_is_better": False,
         })
-    table_entries += _extra_tables(data, results, grid_values)
+    table_entries += _extra_tables(data, results)
+    if len(in_use) > 1 or "fairrep" in in_use:
+        for entry in table_entries[:4]:
+            entry["caption"] += (" Plain names: the paper's configuration; '(fairrep)': "
+                                 "fairrep's defaults.")
+    iterations = _configs.iterations([len(train) for train, _, _ in all_folds], max_epochs)
 
     notes += [
         ("fairrep trains one multiclass model per method and scores it per class "
@@ -1802,7 +1534,15 @@ def run_study(
     ]
     notes += _degenerate_notes(results["fit_seconds"])
     notes += _warning_notes(results["warnings"])
-    if grid_values is not None and "FairPer" in plan["multi"]:
+    notes += [f"Configuration '{c}': {_configs.DESCRIPTIONS[c]}" for c in in_use]
+    if not search:
+        notes.append("No weight was searched (grid=False): the paper's configuration "
+                     "trained with alpha = lambda = 0.01.")
+    notes.append(f"Training budget: {max_epochs} epochs of batch 32 for the neural methods "
+                 "built from names, i.e. " + ", ".join(map(str, iterations)) + " iterations "
+                 "per fit on the folds' training items (the paper: at most 500 iterations, "
+                 "section 3.1).")
+    if any(search.get(n, {}).get("param") == "triplet_weight" for n in plan["multi"]):
         notes.append("FairPer's lambda was selected with the fold's FairRep frozen; that "
                      "FairRep saw the inner validation items' truth labels (not their "
                      "perspective labels).")
@@ -1830,7 +1570,9 @@ def run_study(
         "max_epochs": max_epochs,
         "random_state": random_state,
         "device": str(device),
-        "grid": grid_values,
+        "configs": list(in_use),
+        "search": {n: f"{s['param']} over {s['values']} ({s['rule']})" for n, s in search.items()},
+        "iterations": iterations,
         "n_neighbors": n_neighbors,
         "results_fitted": counts["fitted"],
         "results_reused": counts["reused"],
@@ -1856,7 +1598,7 @@ def _version():
     return __version__
 
 
-def _extra_tables(data, results, grid_values):
+def _extra_tables(data, results):
     entries = []
     if data.has_raters:
         split = data.split
@@ -1867,8 +1609,9 @@ def _extra_tables(data, results, grid_values):
         counts.columns.name = None
         entries.append({
             "key": "subsets", "title": "Items per emotion and subset",
-            "caption": "S1: every group's consensus equals the truth; S2: the groups' "
-                       "consensus labels differ; Exp1 and Exp2 use S1 and S2.",
+            "caption": "S1: every group's consensus equals the truth; S2: the other items "
+                       "with a truth, as fairrep.raters.perspective_split gave them; Exp1 and "
+                       "Exp2 use S1 and S2.",
             "mean": counts, "std": None, "decimals": 0, "lower_is_better": False,
         })
     else:
@@ -1894,18 +1637,22 @@ def _extra_tables(data, results, grid_values):
             "mean": mean, "std": std, "decimals": 1, "lower_is_better": True,
         })
     grid = results["grid"]
-    if grid_values is not None and not grid.empty:
-        chosen = grid[grid["selected"]].pivot_table(
-            index="fold", columns="param", values="value", aggfunc="first"
-        )
+    if not grid.empty:
+        chosen = grid[grid["selected"]].assign(
+            column=[f"{m} {'lambda' if p == 'triplet_weight' else p}"
+                    for m, p in zip(grid.loc[grid["selected"], "method"],
+                                    grid.loc[grid["selected"], "param"])])
+        order = list(pd.unique(chosen["column"]))
+        chosen = chosen.pivot_table(index="fold", columns="column", values="value",
+                                    aggfunc="first")[order]
         chosen.index = pd.Index([f + 1 for f in chosen.index], name="fold")
-        chosen.columns = [{"alpha": "FairRep alpha", "triplet_weight": "FairPer lambda"}
-                          .get(c, c) for c in chosen.columns]
+        chosen.columns.name = None
         entries.append({
             "key": "grid", "title": "Selected fairness weights per fold",
-            "caption": f"Grid {grid_values}; FairRep: the fairest candidate within "
-                       f"{F1_TOLERANCE} inner-CV F1 of the best; FairPer: the best mean F1 "
-                       "under the groups' perspectives.",
+            "caption": f"Grid {sorted(pd.unique(grid['value']), reverse=True)}. The paper's "
+                       "rule: alpha with the best inner-CV weighted F1 on S1; fairrep's: the "
+                       f"fairest alpha within {F1_TOLERANCE} inner-CV F1 of the best; "
+                       "lambda (FairPer): the best mean F1 under the groups' perspectives.",
             "mean": chosen.astype(float), "std": None, "decimals": 4,
             "lower_is_better": False,
         })

@@ -1,0 +1,181 @@
+"""The study's inner grid search of a fairness weight (section 3.1).
+
+The paper grid-searches alpha and lambda over [0.01, 0.001] inside each
+training fold. :func:`grid_search` runs that search with
+:class:`~sklearn.model_selection.GridSearchCV`: inner folds grouped by
+session, ``sensitive_features`` (and, for the paper's rule, each item's
+subset S1/S2) routed by scikit-learn's metadata routing, and one of three
+selection rules:
+
+- ``"s1_f1"``: the highest weighted F1 on the S1 items of the inner
+  validation folds (section 3.1: "performance must not drop on consensus
+  data"); on a corpus without S1 (no ratings), on every item;
+- ``"fair"``: the fairest candidate (lowest statistical parity) among those
+  within :data:`F1_TOLERANCE` of the best weighted F1 on every item;
+- ``"perspective_f1"``: the highest mean weighted F1 under the rater groups'
+  perspectives (FairPer, Table 3's measure).
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import f1_score
+
+from ..utils._validation import is_missing
+
+#: The ``"fair"`` rule: among candidates whose inner-CV F1 is within this of
+#: the best, the one with the lowest statistical parity wins.
+F1_TOLERANCE = 0.02
+#: Name of the ground-truth perspective in FairPer's targets.
+TRUTH_PERSPECTIVE = "all"
+#: The selection rules and what their ``mean_f1`` is measured on.
+RULES = {
+    "s1_f1": "S1",
+    "fair": "All",
+    "perspective_f1": "perspectives",
+}
+
+
+def _fair_refit(cv_results):
+    """Index of the fairest candidate among those within F1_TOLERANCE of the best F1."""
+    f1 = np.asarray(cv_results["mean_test_f1"], dtype=float)
+    gap = -np.asarray(cv_results["mean_test_parity"], dtype=float)
+    if not np.isfinite(f1).any():
+        return 0
+    near = np.isfinite(f1) & (f1 >= np.nanmax(f1) - F1_TOLERANCE)
+    gaps = np.where(near & np.isfinite(gap), gap, np.inf)
+    if np.isfinite(gaps).any():
+        return int(np.argmin(gaps))
+    return int(np.nanargmax(f1))
+
+
+def _best_f1(cv_results):
+    """Index of the highest mean F1 (the first on a tie; NaN loses)."""
+    f1 = np.asarray(cv_results["mean_test_f1"], dtype=float)
+    if not np.isfinite(f1).any():
+        return 0
+    return int(np.nanargmax(f1))
+
+
+def _subset_f1(y_true, y_pred, *, subset):
+    """Weighted F1 on the S1 items only (NaN when the fold has none)."""
+    rows = np.asarray(subset, dtype=object) == "S1"
+    if not rows.any():
+        return np.nan
+    return f1_score(np.asarray(y_true, dtype=object)[rows].astype(str),
+                    np.asarray(y_pred, dtype=object)[rows].astype(str), average="weighted")
+
+
+def _weighted_f1(y_true, y_pred):
+    return f1_score(np.asarray(y_true, dtype=object).astype(str),
+                    np.asarray(y_pred, dtype=object).astype(str), average="weighted")
+
+
+def _perspective_f1(estimator, X, Y):
+    """Mean weighted F1 of a FairPer under the rater groups' perspectives."""
+    Y = pd.DataFrame(Y)
+    predictions = estimator.predict_all(X)
+    scores = []
+    for column in Y.columns:
+        if str(column) == TRUTH_PERSPECTIVE:
+            continue
+        target = Y[column].to_numpy(dtype=object)
+        known = ~is_missing(target)
+        if known.any():
+            predicted = predictions[str(column)].to_numpy(dtype=object)[known]
+            scores.append(f1_score(target[known].astype(str), predicted.astype(str),
+                                   average="weighted"))
+    return float(np.mean(scores)) if scores else np.nan
+
+
+def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, subset=None):
+    """Search ``param`` over ``values`` in session-grouped inner folds.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Unfitted; cloned. Must take ``sensitive_features`` in ``fit``.
+    param : str
+        The weight searched (``"alpha"`` or ``"triplet_weight"``).
+    values : sequence of float
+        The grid (the paper's [0.01, 0.001]).
+    X, y : array-like
+        The outer training fold (``y``: FairPer's 2-D targets for
+        ``rule="perspective_f1"``).
+    sensitive : array-like of shape (n_samples,)
+        Routed to ``fit`` (and to the parity scorer) as ``sensitive_features``.
+    sessions : array-like of shape (n_samples,)
+        Groups of the inner :class:`~sklearn.model_selection.GroupKFold`
+        (3 folds, fewer when the training fold has fewer sessions).
+    rule : {"s1_f1", "fair", "perspective_f1"}
+        The selection rule (see the module docstring).
+    subset : array-like of shape (n_samples,), default=None
+        Each item's subset ("S1"/"S2"), routed to the ``"s1_f1"`` scorer so
+        that it scores the S1 items of each inner validation fold; None
+        scores every item.
+
+    Returns
+    -------
+    best_estimator : estimator
+        Refitted on the whole training fold with the selected value.
+    rows : list of dict
+        Per candidate: ``param``, ``value``, ``mean_f1`` (the inner-CV
+        weighted F1 the rule reads), ``f1_on`` (where it was measured),
+        ``mean_parity`` (mean statistical parity over classes; NaN for
+        ``"perspective_f1"``) and ``selected``.
+    """
+    import sklearn
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    from ..metrics import make_statistical_parity_scorer
+
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {sorted(RULES)}; got {rule!r}.")
+    n_groups = len(pd.unique(sessions))
+    if n_groups < 2:
+        raise ValueError(
+            "the grid search needs at least 2 sessions in the training fold for its "
+            f"session-grouped inner folds; got {n_groups}."
+        )
+    cv = GroupKFold(n_splits=min(3, n_groups))
+    routed = {"groups": sessions, "sensitive_features": sensitive}
+    f1_on = RULES[rule]
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = clone(estimator).set_fit_request(sensitive_features=True)
+        if rule == "perspective_f1":
+            scoring, refit = {"f1": _perspective_f1}, "f1"
+        else:
+            if rule == "s1_f1" and subset is not None:
+                f1 = make_scorer(_subset_f1).set_score_request(subset=True)
+                routed["subset"] = np.asarray(subset, dtype=object)
+            else:
+                f1 = make_scorer(_weighted_f1)
+                f1_on = "All"
+            scoring = {"f1": f1, "parity": make_statistical_parity_scorer(average="macro")}
+            refit = _fair_refit if rule == "fair" else _best_f1
+        search = GridSearchCV(
+            model, {param: list(values)}, scoring=scoring, refit=refit, cv=cv,
+            error_score=np.nan,
+        )
+        with warnings.catch_warnings():
+            # A candidate that fails on an inner fold scores NaN and loses.
+            warnings.simplefilter("ignore", category=UserWarning)
+            search.fit(X, y, **routed)
+    results = search.cv_results_
+    rows = []
+    for i, value in enumerate(results[f"param_{param}"]):
+        rows.append({
+            "param": param,
+            "value": float(value),
+            "mean_f1": float(results["mean_test_f1"][i]),
+            "f1_on": f1_on,
+            "mean_parity": (
+                float(-results["mean_test_parity"][i]) if "mean_test_parity" in results
+                else np.nan
+            ),
+            "selected": bool(i == search.best_index_),
+        })
+    return search.best_estimator_, rows
