@@ -351,3 +351,18 @@ def test_skops_file_from_a_newer_format_is_refused(data, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"the saved DNNClassifier has a net in portable format 99, "
                                          r"newer than this fairrep reads \(1\); upgrade fairrep"):
         sio.load(tmp_path / "m.skops", trusted=skops_trusted_types())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only fallback")
+def test_skops_model_saved_on_cuda_loads_on_the_cpu(data, tmp_path):
+    sio = require_module("skops.io")
+    model = _fitted("FairRep", data)
+    expected = model.predict_proba(data[0])
+    # the device a GPU fit records (the arrays are saved from the CPU either way)
+    model.net_.device = "cuda"
+    sio.dump(model, tmp_path / "m.skops")
+    with pytest.warns(UserWarning, match=r"saved on device='cuda' but CUDA is not available "
+                                          r"here; it is loaded on the CPU"):
+        loaded = sio.load(tmp_path / "m.skops", trusted=skops_trusted_types())
+    assert loaded.net_.device == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(data[0]), expected)

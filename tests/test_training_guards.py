@@ -184,7 +184,7 @@ def test_fairper_lr_10_is_a_one_class_model_and_says_so(data):
     X, y, _ = data
     assert np.unique(model.predict(X)).shape[0] == 1
     assert str(record[0].message).startswith(
-        "FairPer predicts one class (perspective 0) for all 120 training samples "
+        "FairPer predicts one class (perspective 'a') for all 120 training samples "
         "although y has 2 classes")
 
 

@@ -204,7 +204,7 @@ _NEURAL_CAUSES = (
 )
 
 
-def warn_single_class(estimator, y_pred, y_codes, *, causes=_NEURAL_CAUSES):
+def warn_single_class(estimator, y_pred, y_codes, *, causes=_NEURAL_CAUSES, columns=None):
     """Warn if a fitted classifier predicts one class for every training sample.
 
     Parameters
@@ -218,6 +218,8 @@ def warn_single_class(estimator, y_pred, y_codes, *, causes=_NEURAL_CAUSES):
         The training labels as codes; ``-1`` (or any negative) is missing.
     causes : str
         The likely causes, in the estimator's parameter names.
+    columns : sequence of str, default=None
+        Names of the columns (the perspectives), for the message.
 
     Returns
     -------
@@ -232,7 +234,8 @@ def warn_single_class(estimator, y_pred, y_codes, *, causes=_NEURAL_CAUSES):
         n_classes = np.unique(y_codes[labelled, column]).shape[0]
         predicted = np.unique(y_pred[:, column])
         if n_classes > 1 and predicted.shape[0] == 1:
-            which = "" if y_pred.shape[1] == 1 else f" (perspective {column})"
+            name = column if columns is None else columns[column]
+            which = "" if y_pred.shape[1] == 1 else f" (perspective {name!r})"
             warnings.warn(
                 f"{estimator} predicts one class{which} for all {y_pred.shape[0]} "
                 f"training samples although y has {n_classes} classes: {causes}. "
@@ -265,7 +268,9 @@ def check_training_predictions(estimator, X, y_codes):
         output = estimator.net_.forward({"X": X})
     logits = output[0] if isinstance(output, tuple) else output
     y_pred = logits.argmax(dim=-1).cpu().numpy()
-    return warn_single_class(type(estimator).__name__, y_pred, y_codes)
+    columns = getattr(estimator, "perspectives_", None)
+    return warn_single_class(type(estimator).__name__, y_pred, y_codes,
+                             columns=None if columns is None else list(columns))
 
 
 def validate_float32_data(estimator, X, y="no_validation", **kwargs):
