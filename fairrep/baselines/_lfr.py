@@ -313,8 +313,11 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_prototypes : int, default=5
-        Number of prototypes K (aif360's default ``k``).
+    n_prototypes : int or "auto", default="auto"
+        Number of prototypes K. ``"auto"``: 5 for two classes (aif360's
+        default ``k``), 6 per class for more (30 for five classes): with about
+        one prototype per class, L-BFGS often ends with a class that no
+        prototype carries (:ref:`lfr-five-classes`).
     reconstruct_weight : float, default=0.01
         :math:`A_x`, weight of the reconstruction error.
     target_weight : float, default=1.0
@@ -361,9 +364,9 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    prototypes_ : ndarray of shape (n_prototypes, `n_features_in_`)
-        The prototype locations :math:`v_k`.
-    prototype_proba_ : ndarray of shape (n_prototypes, n_classes)
+    prototypes_ : ndarray of shape (K, `n_features_in_`)
+        The prototype locations :math:`v_k` (K resolved from ``n_prototypes``).
+    prototype_proba_ : ndarray of shape (K, n_classes)
         Each prototype's class distribution :math:`w_k`.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
@@ -409,7 +412,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_prototypes": [Interval(Integral, 1, None, closed="left")],
+        "n_prototypes": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "reconstruct_weight": [Interval(Real, 0, None, closed="left")],
         "target_weight": [Interval(Real, 0, None, closed="left")],
         "fairness_weight": [Interval(Real, 0, None, closed="left")],
@@ -426,7 +429,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_prototypes=5,
+        n_prototypes="auto",
         *,
         reconstruct_weight=0.01,
         target_weight=1.0,
@@ -509,20 +512,22 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         X_t = _shared_tensor(X, device)
         y_t = torch.as_tensor(y_codes, dtype=torch.int64, device=device)
         g_t = torch.as_tensor(group_codes, dtype=torch.int64, device=device)
-        start = rng.choice(
-            n_samples, self.n_prototypes, replace=n_samples < self.n_prototypes
-        )
+        n_prototypes = self.n_prototypes
+        if n_prototypes == "auto":
+            n_classes = len(self.classes_)
+            n_prototypes = 5 if n_classes == 2 else 6 * n_classes
+        start = rng.choice(n_samples, n_prototypes, replace=n_samples < n_prototypes)
         # Rows of X as starting prototypes put every v_k where the data are;
         # the jitter separates duplicated rows so their gradients differ.
         spread = _column_spread(X_t) + 1e-12
         init = np.asarray(X[start], dtype=np.float64) + 1e-2 * spread * rng.standard_normal(
-            (self.n_prototypes, X.shape[1])
+            (n_prototypes, X.shape[1])
         )
         prototypes = torch.tensor(
             init, dtype=torch.float64, device=device, requires_grad=True
         )
         logits = torch.tensor(
-            0.1 * rng.standard_normal((self.n_prototypes, len(self.classes_))),
+            0.1 * rng.standard_normal((n_prototypes, len(self.classes_))),
             dtype=torch.float64,
             device=device,
             requires_grad=True,
@@ -673,7 +678,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_prototypes) or (n_samples, n_features)
+        Z : ndarray of shape (n_samples, K) or (n_samples, n_features)
             The memberships M, or the reconstruction M V when
             ``representation="reconstruction"``.
         """
