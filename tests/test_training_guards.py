@@ -62,9 +62,11 @@ def test_divergent_learning_rate_stops_fit(name, data):
     with pytest.raises(TrainingDivergedError) as raised:
         _fit(name, data, lr=1e20, max_epochs=3)
     message = str(raised.value)
-    assert message.startswith(f"{name} training diverged at epoch 1:")
+    # at the end of epoch 1, or inside it when a loss term fails on the NaNs
+    assert re.match(rf"{name} training diverged (at|during) epoch 1: ", message)
+    assert re.search(r"train_loss=(nan|inf)|outputs are not finite|weights of \w+ are not "
+                     r"finite", message)
     assert "lr=1e+20" in message and "lower lr" in message and "StandardScaler" in message
-    assert re.search(r"train_loss=(nan|inf)", message)
     # catchable as what went wrong and as a bad setting
     assert isinstance(raised.value, FloatingPointError)
     assert isinstance(raised.value, ValueError)
@@ -116,6 +118,34 @@ def test_non_finite_weights_after_a_finite_epoch_are_caught(data):
                        match=r"epoch 1: the weights of module are not finite \(train_loss=\d"):
         _fit("FairRep", data, max_epochs=2, batch_size=128,
              callbacks=[_PoisonWeights(1, when="end")])
+
+
+class _FailAfterPoison(_PoisonWeights):
+    """Poison (or not) a weight after the first batch, then fail as a solver would."""
+
+    def __init__(self, poison):
+        super().__init__(1, when="end")
+        self.poison = poison
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        if training:
+            if self.poison:
+                self._poison(net)
+            raise RuntimeError("linalg.eigh: The algorithm failed to converge")
+
+
+def test_an_error_inside_a_diverged_epoch_is_reported_as_divergence(data):
+    with pytest.raises(TrainingDivergedError) as raised:
+        _fit("FairRep", data, max_epochs=2, callbacks=[_FailAfterPoison(poison=True)])
+    assert str(raised.value).startswith(
+        "FairRep training diverged during epoch 1: the weights of module are not finite, "
+        "and training stopped on RuntimeError: linalg.eigh: The algorithm failed")
+    assert isinstance(raised.value.__cause__, RuntimeError)
+
+
+def test_an_error_with_finite_weights_propagates_unchanged(data):
+    with pytest.raises(RuntimeError, match=r"^linalg\.eigh: The algorithm failed to converge$"):
+        _fit("DNNClassifier", data, max_epochs=2, callbacks=[_FailAfterPoison(poison=False)])
 
 
 def test_a_sane_fit_passes_every_guard(data):

@@ -26,6 +26,7 @@ from ..representation._net import TensorBatchIterator, TensorDataset
 from ..utils._guards import (
     DivergenceGuard,
     check_training_predictions,
+    stop_on_divergence,
     validate_float32_data,
     warn_fairness_off,
 )
@@ -449,7 +450,8 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
                 device=device,
                 group_conditions=group_conditions,
             )
-            net.fit(TensorDataset(data, target), None)
+            with stop_on_divergence(net, "FairPer", data["X"]):
+                net.fit(TensorDataset(data, target), None)
 
         self.perspectives_ = np.asarray(names, dtype=object)
         self.classes_ = classes

@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from ..utils._guards import (
     DivergenceGuard,
     check_training_predictions,
+    stop_on_divergence,
     validate_float32_data,
     warn_fairness_off,
 )
@@ -234,7 +235,8 @@ class BaseNeuralClassifier(
             if continuing:
                 net = self.net_
                 net.train_split = None if valid is None else predefined_split(valid)
-                net.partial_fit(train)
+                with stop_on_divergence(net, type(self).__name__, data["X"]):
+                    net.partial_fit(train)
             else:
                 net = self._build_net(
                     n_features=data["X"].shape[1],
@@ -246,7 +248,8 @@ class BaseNeuralClassifier(
                     fairness=fairness,
                     early_stopping=self.early_stopping,
                 )
-                net.fit(train)
+                with stop_on_divergence(net, type(self).__name__, data["X"]):
+                    net.fit(train)
         # the validation split is only needed while training; do not pickle it
         net.train_split = None
 
@@ -369,7 +372,8 @@ class BaseNeuralClassifier(
                                   if name != "early_stopping"]
             # a new stream per call, reproducible from random_state
             with torch_seed((seed + len(net.history)) % _SEED_MODULUS, device):
-                net.partial_fit(TensorDataset(data, target), epochs=1)
+                with stop_on_divergence(net, type(self).__name__, data["X"]):
+                    net.partial_fit(TensorDataset(data, target), epochs=1)
 
         self.classes_ = np.asarray(classes)
         if first and self._uses_groups:

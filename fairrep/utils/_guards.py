@@ -12,6 +12,7 @@ Three checks shared by the neural estimators:
   classifier predicts one class for all of its training data.
 """
 
+import contextlib
 import math
 import warnings
 
@@ -29,6 +30,7 @@ __all__ = [
     "DivergenceGuard",
     "check_float32_range",
     "check_training_predictions",
+    "stop_on_divergence",
     "validate_float32_data",
     "warn_fairness_off",
     "warn_single_class",
@@ -110,18 +112,71 @@ class DivergenceGuard(Callback):
         if not diverged and not weights:
             return
         epoch = row.get("epoch", len(net.history))
-        lr = float(net.lr)
         values = ", ".join(f"{key}={_format(value)}" for key, value in losses.items())
         what = (f"the loss is not finite ({values})" if diverged
                 else f"the weights of {', '.join(weights)} are not finite "
                      f"({values or 'no loss recorded'})")
-        raise TrainingDivergedError(
-            f"{self.estimator} training diverged at epoch {epoch}: {what}. The "
-            f"learning rate lr={lr:g} is probably too large for this data, or X "
-            f"has a large scale: lower lr (e.g. lr={min(lr / 10, 1e-3):g}) or standardise X "
-            "(e.g. sklearn.preprocessing.StandardScaler in a Pipeline). No model "
-            "was fitted."
-        )
+        raise TrainingDivergedError(_diverged(self.estimator, f"at epoch {epoch}", what, net))
+
+
+def _diverged(estimator, when, what, net):
+    lr = float(net.lr)
+    return (
+        f"{estimator} training diverged {when}: {what}. The learning rate "
+        f"lr={lr:g} is probably too large for this data, or X has a large scale: "
+        f"lower lr (e.g. lr={min(lr / 10, 1e-3):g}) or standardise X (e.g. "
+        "sklearn.preprocessing.StandardScaler in a Pipeline). No model was fitted."
+    )
+
+
+def _non_finite_outputs(net, X):
+    """Whether the net's outputs on the first rows of ``X`` are NaN or infinite."""
+    try:
+        with torch.no_grad():
+            output = next(iter(net.forward_iter({"X": X[:256]})))
+    except Exception:  # the net cannot even predict: not ours to judge
+        return False
+    tensors = output if isinstance(output, tuple) else (output,)
+    return not all(bool(torch.isfinite(tensor).all()) for tensor in tensors)
+
+
+@contextlib.contextmanager
+def stop_on_divergence(net, estimator, X):
+    """Report an error raised inside an epoch by a diverged net as divergence.
+
+    :class:`DivergenceGuard` checks at the end of each epoch; a loss term
+    that cannot handle non-finite values (a matrix decomposition, an
+    optimal-transport solver) may fail inside the epoch first, with an
+    error that says nothing of the cause. When the net's weights, or its
+    outputs on the first rows of ``X``, are not finite at that point, the
+    error becomes a :class:`~fairrep.exceptions.TrainingDivergedError`
+    chained to it; otherwise it propagates unchanged.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+    estimator : str
+        Name of the estimator, for the message.
+    X : Tensor
+        The training input as the net reads it.
+    """
+    try:
+        yield
+    except TrainingDivergedError:
+        raise
+    except Exception as error:
+        if not getattr(net, "initialized_", False):
+            raise
+        weights = _non_finite_parameters(net)
+        if not weights and not _non_finite_outputs(net, X):
+            raise
+        what = (f"the weights of {', '.join(weights)} are not finite" if weights
+                else "the network's outputs are not finite")
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        raise TrainingDivergedError(_diverged(
+            estimator, f"during epoch {len(net.history)}",
+            f"{what}, and training stopped on {type(error).__name__}: {first_line}", net,
+        )) from error
 
 
 def _is_finite(value):
@@ -264,10 +319,13 @@ def check_training_predictions(estimator, X, y_codes):
     -------
     warned : bool
     """
+    codes = []
+    # batch by batch: only the predicted codes are kept, not all the logits
     with torch.no_grad():
-        output = estimator.net_.forward({"X": X})
-    logits = output[0] if isinstance(output, tuple) else output
-    y_pred = logits.argmax(dim=-1).cpu().numpy()
+        for output in estimator.net_.forward_iter({"X": X}):
+            logits = output[0] if isinstance(output, tuple) else output
+            codes.append(logits.argmax(dim=-1).cpu())
+    y_pred = torch.cat(codes).numpy()
     columns = getattr(estimator, "perspectives_", None)
     return warn_single_class(type(estimator).__name__, y_pred, y_codes,
                              columns=None if columns is None else list(columns))
