@@ -379,3 +379,15 @@ def test_cli_reports_an_empty_corpus_folder(tmp_path, capsys):
     assert "no .wav files in data_home=" in capsys.readouterr().err
 
 
+
+
+def test_cli_reports_an_empty_ratings_table(tmp_path, capsys):
+    (tmp_path / "ratings.csv").write_text("")
+    (tmp_path / "features.csv").write_text("clip,x0\nc1,0.5\n")
+    with pytest.raises(SystemExit) as raised:
+        main(["reproduce", "--corpus", "table", "--ratings", str(tmp_path / "ratings.csv"),
+              "--features-file", str(tmp_path / "features.csv"),
+              "--out", str(tmp_path / "out"), "--quiet"])
+    assert raised.value.code == 2
+    assert "ratings_file='" in (err := capsys.readouterr().err)
+    assert "is empty or cut short" in err and "expected a table with a header row" in err

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch, check_random_state
 
+from ..exceptions import CorpusFormatError
 from ..utils._validation import is_missing
 
 __all__ = ["CORPORA", "FEATURE_SETS", "corpus_bundle", "load_corpus"]
@@ -287,12 +288,18 @@ def _read_table(path, argument):
     if not path.is_file():
         raise FileNotFoundError(f"{argument}={str(path)!r} is not a file.")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if suffix in (".tsv", ".txt"):
-        return pd.read_csv(path, sep="\t")
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path)
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if suffix in (".tsv", ".txt"):
+            return pd.read_csv(path, sep="\t")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+        raise CorpusFormatError(
+            f"{argument}={str(path)!r} is empty or cut short ({error}); expected a "
+            "table with a header row."
+        ) from error
     raise ValueError(
         f"{argument}={str(path)!r}: expected a .csv, .tsv or .parquet file; got "
         f"{suffix or 'no suffix'!r}."
