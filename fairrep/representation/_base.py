@@ -23,13 +23,8 @@ from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from threadpoolctl import threadpool_limits
 
-from ..utils._guards import (
-    DivergenceGuard,
-    check_training_predictions,
-    stop_on_divergence,
-    validate_float32_data,
-    warn_fairness_off,
-)
+from ..utils._guards import (DivergenceGuard, check_training_predictions, stop_on_divergence,
+                             validate_float32_data, warn_fairness_off)
 from ..utils._persistence import PortableNetMixin
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
 from ..utils._validation import check_sensitive_features, encode_groups
