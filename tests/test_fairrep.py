@@ -72,16 +72,36 @@ def test_distance_zero_identical_positive_and_growing(distance_fn):
         assert values[2] == pytest.approx(4.0 * 5, rel=1e-9)
 
 
+def _entropic_ot(x, y, reg):
+    """<P, C> + reg KL(P | a b^T) with POT's plan: the entropic OT objective."""
+    cost = ot.dist(x, y)
+    a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
+    plan = ot.sinkhorn(a, b, cost, reg, numItermax=20000, stopThr=1e-13)
+    positive = plan > 0
+    kl = (plan[positive] * np.log(plan[positive] / np.outer(a, b)[positive])).sum()
+    return (plan * cost).sum() + reg * kl
+
+
 @pytest.mark.filterwarnings("ignore:Sinkhorn did not converge")
 def test_sinkhorn_divergence_matches_pot():
+    """The value is the entropic divergence whose gradient is descended.
+
+    POT's ``empirical_sinkhorn_divergence`` reports the sharp costs
+    :math:`\\langle P, C \\rangle` of the entropic plans; the objective the plans
+    optimise, and whose envelope gradient the encoder follows, adds
+    :math:`\\varepsilon\\,\\mathrm{KL}(P \\mid a b^\\top)`.
+    """
     rng = np.random.RandomState(1)
     x, y = rng.normal(size=(13, 4)), rng.normal(size=(9, 4)) + 0.7
     for reg in (0.5, 2.0):
         ours = sinkhorn_divergence(torch.tensor(x), torch.tensor(y), reg=reg, n_iter=500)
-        reference = ot.bregman.empirical_sinkhorn_divergence(
+        reference = (_entropic_ot(x, y, reg) - 0.5 * _entropic_ot(x, x, reg)
+                     - 0.5 * _entropic_ot(y, y, reg))
+        assert float(ours) == pytest.approx(reference, rel=1e-5)
+        sharp = ot.bregman.empirical_sinkhorn_divergence(
             x, y, reg, numIterMax=5000, stopThr=1e-10
         )
-        assert float(ours) == pytest.approx(float(reference), rel=1e-5)
+        assert abs(float(ours) - float(sharp)) > 1e-3  # not the sharp value
 
 
 def test_sliced_and_exact_match_pot():
@@ -212,8 +232,9 @@ def test_reversal_train_loss_is_eq1():
 def test_adversary_and_critic_are_trained(adversary_steps):
     # they live outside skorch's module registry: their parameters must still move
     X, y, groups = _planted_bias(n_samples=200)
+    # on the raw embedding (scale_free=False) the critic's estimate is a W1 >= 0
     model = FairRep(**SMALL, distance="critic", adversary_steps=adversary_steps,
-                    warm_start=True).fit(X, y, sensitive_features=groups)
+                    scale_free=False, warm_start=True).fit(X, y, sensitive_features=groups)
     net = model.net_
     assert set(net._optimizers) == {"optimizer", "adversary_optimizer"}
 
@@ -256,8 +277,11 @@ def test_same_seed_same_transform_and_global_rng_untouched():
 
 @pytest.mark.parametrize("distance", ["sinkhorn", "sliced", "exact", "critic"])
 def test_each_distance_trains(distance):
+    # raw distances (scale_free=False) are >= 0; the scale-free ones, less
+    # their mini-batch floor, are tested in test_scale_free.py
     X, y, groups = _data()
-    model = FairRep(**SMALL, distance=distance).fit(X, y, sensitive_features=groups)
+    model = FairRep(**SMALL, distance=distance, scale_free=False).fit(
+        X, y, sensitive_features=groups)
     distance_loss = model.history_["distance_loss"].to_numpy()
     assert np.isfinite(distance_loss).all()
     if distance == "critic":

@@ -65,6 +65,10 @@ class NRL(FairRep):
         weight-clipped critic of the original WGAN.
     adversary_steps : int, default=5
         Critic updates per encoder update.
+    scale_free : bool, default=False
+        False keeps Feng et al.'s critic on the raw embedding (a ReLU
+        layer); True gives it FairRep's fixed-scale embedding (see
+        :class:`~fairrep.FairRep`).
     dropout, lr, weight_decay, batch_size, max_epochs
         As in :class:`~fairrep.FairRep` (the paper's training settings).
     early_stopping, validation_fraction, n_iter_no_change
@@ -119,6 +123,7 @@ class NRL(FairRep):
         distance="critic",
         distance_params=None,
         adversary_steps=5,
+        scale_free=False,
         dropout=0.2,
         lr=1e-3,
         weight_decay=1e-3,
@@ -142,6 +147,7 @@ class NRL(FairRep):
             distance=distance,
             distance_params=distance_params,
             adversary_steps=adversary_steps,
+            scale_free=scale_free,
             dropout=dropout,
             lr=lr,
             weight_decay=weight_decay,

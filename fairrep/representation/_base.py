@@ -179,6 +179,10 @@ class BaseNeuralClassifier(
         """Extra :class:`FairRepNet` parameters; the plain classifier has none."""
         return {}
 
+    def _module_params(self):
+        """Extra parameters of the :class:`RepresentationModule`; none by default."""
+        return {}
+
     # -- fitting ------------------------------------------------------------
     def _fit(self, X, y, sensitive_features=None, *, min_groups=1):
         layer_sizes = self._layer_sizes()
@@ -455,6 +459,7 @@ class BaseNeuralClassifier(
             device=str(device),
             adversary=GroupClassifier,
             critic=Critic,
+            **{f"module__{key}": value for key, value in self._module_params().items()},
             **fairness,
         )
 

@@ -34,8 +34,10 @@ __all__ = [
     "group_distance",
     "sinkhorn_divergence",
     "sinkhorn_terms",
+    "shuffled_groups",
     "sliced_wasserstein",
     "split_by_group",
+    "whitening_matrix",
 ]
 
 #: The distances :class:`~fairrep.FairRep` accepts for ``distance``.
@@ -165,9 +167,16 @@ def _sinkhorn_core(xp, points, members, tables, reg, n_iter, relative_reg):
         eps = xp.clip(pair_weight @ cross, 1e-8, None) * reg
     else:
         eps = reg
-    plans = _sinkhorn_plans(xp, cost, weights[sources], weights[targets], eps, n_iter)
+    source_weights, target_weights = weights[sources], weights[targets]
+    plans = _sinkhorn_plans(xp, cost, source_weights, target_weights, eps, n_iter)
     combined = (coefficients @ plans.reshape(plans.shape[0], -1)).reshape(cost.shape)
-    value = (combined * cost).sum()
+    # the entropic objective <P, C> + eps KL(P | a b^T) of each problem: the
+    # value whose gradient (the plans held fixed) the encoder descends
+    product = source_weights[:, :, None] * target_weights[:, None, :]
+    relative = xp.where(plans > 0, plans * xp.log(
+        xp.where(plans > 0, plans, 1.0) / xp.where(product > 0, product, 1.0)), 0.0)
+    value = (combined * cost).sum() + eps * (coefficients @ relative.reshape(
+        relative.shape[0], -1).sum(1))
     symmetric = combined + combined.T
     gradient = 2.0 * (cast(symmetric.sum(1, keepdims=True), points.dtype) * points
                       - cast(symmetric, points.dtype) @ points)
@@ -211,6 +220,7 @@ def _sinkhorn_blocks(points, labels, n_groups, reg, n_iter, relative_reg):
         for g in (i, j):
             coefficients[g, g] = coefficients.get((g, g), 0.0) - 0.5 * weight
     combined = np.zeros_like(cost)
+    entropic = 0.0
     for (i, j), coefficient in coefficients.items():
         scaled = cost[spans[i], spans[j]] / eps
         kernel = np.exp(scaled.min(axis=1, keepdims=True) - scaled)
@@ -220,8 +230,13 @@ def _sinkhorn_blocks(points, labels, n_groups, reg, n_iter, relative_reg):
         for _ in range(n_iter):
             u = a / (kernel @ v + _TINY)
             v = b / (kernel.T @ u + _TINY)
-        combined[spans[i], spans[j]] += coefficient * (u * kernel * v.T)
-    value = float((combined * cost).sum())
+        plan = u * kernel * v.T
+        combined[spans[i], spans[j]] += coefficient * plan
+        # the entropic part eps KL(P | a b^T) of the problem's objective
+        positive = plan > 0
+        entropic += coefficient * eps * float(
+            (plan[positive] * np.log(plan[positive] / (a @ b.T)[positive])).sum())
+    value = float((combined * cost).sum()) + entropic
     symmetric = combined + combined.T
     gradient[known] = 2.0 * (
         symmetric.sum(1, keepdims=True).astype(points.dtype) * sorted_points
@@ -544,6 +559,84 @@ def critic_gradient_penalty(critic, z, codes, pairs):
     per_point = (gradient.norm(dim=1) - 1.0) ** 2
     # each pair weighs the same, whatever its groups' sizes
     return torch.stack([part.mean() for part in per_point.split(sizes)]).mean()
+
+
+def shuffled_groups(codes):
+    """The group codes shuffled among the rows of known group.
+
+    A random split of the batch with the groups' sizes: under it the groups
+    are, by construction, independent of the embedding. The distance
+    between its parts is the mini-batch estimate's floor (two samples of one
+    distribution are at a positive Wasserstein distance, which grows with
+    the embedding's dimension), so :math:`L_D` minus it is zero in
+    expectation exactly when the embedding does not depend on the group.
+    Random draws use torch's global generator.
+
+    Parameters
+    ----------
+    codes : Tensor of int64 of shape (n_samples,)
+        Group codes, ``-1`` for missing (those rows keep ``-1``).
+
+    Returns
+    -------
+    shuffled : Tensor of int64 of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.representation._distances import shuffled_groups
+    >>> codes = torch.tensor([0, 0, 1, -1, 1])
+    >>> shuffled = shuffled_groups(codes)
+    >>> shuffled[3].item(), sorted(shuffled.tolist())
+    (-1, [-1, 0, 0, 1, 1])
+    """
+    known = torch.nonzero(codes >= 0).flatten()
+    shuffled = codes.clone()
+    order = torch.randperm(known.numel(), device=codes.device)
+    shuffled[known] = codes[known[order]]
+    return shuffled
+
+
+@torch.no_grad()
+def whitening_matrix(z, *, shrinkage=0.1):
+    r"""The symmetric whitening matrix of a batch's shrunk covariance.
+
+    With :math:`S` the covariance of the rows of ``z`` divided by its mean
+    variance :math:`v`, returns :math:`W = v^{-1/2} (S + ho I)^{-1/2}`,
+    so that ``z @ W`` has about unit variance in every direction the batch
+    spans, up to the shrinkage :math:`ho` (which keeps the inverse finite
+    when the batch has fewer rows than columns). A distance between the
+    groups of ``z @ W`` counts a difference in any direction relative to
+    the spread in that direction: the group cannot hide in a direction of
+    small variance, nor be shrunk away with the whole embedding. ``W`` is
+    computed without gradient (a constant of the loss).
+
+    Parameters
+    ----------
+    z : Tensor of shape (n_samples, n_features)
+    shrinkage : float, default=0.1
+        :math:`ho`, relative to the mean variance.
+
+    Returns
+    -------
+    W : Tensor of shape (n_features, n_features)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.representation._distances import whitening_matrix
+    >>> z = torch.randn(500, 3) * torch.tensor([1.0, 10.0, 0.1])
+    >>> white = z @ whitening_matrix(z, shrinkage=0.0)
+    >>> torch.allclose(torch.cov(white.T), torch.eye(3), atol=1e-3)
+    True
+    """
+    centred = z - z.mean(0, keepdim=True)
+    covariance = centred.T @ centred / max(z.shape[0] - 1, 1)
+    scale = covariance.diagonal().mean().clamp_min(1e-12)
+    eye = torch.eye(z.shape[1], dtype=z.dtype, device=z.device)
+    values, vectors = torch.linalg.eigh(covariance / scale + shrinkage * eye)
+    inverse_root = (vectors * values.clamp_min(1e-12).rsqrt()) @ vectors.T
+    return inverse_root / scale.sqrt()
 
 
 def split_by_group(z, codes):

@@ -273,6 +273,7 @@ class FairRep(BaseNeuralClassifier):
         "distance_params": [dict, None],
         "adversary_loss": [StrOptions({"reversal", "capped", "confusion"})],
         "adversary_steps": [Interval(Integral, 1, None, closed="left")],
+        "scale_free": ["boolean"],
     }
 
     _uses_groups = True
@@ -288,6 +289,7 @@ class FairRep(BaseNeuralClassifier):
         distance_params=None,
         adversary_loss="confusion",
         adversary_steps=1,
+        scale_free=True,
         dropout=0.2,
         lr=1e-3,
         weight_decay=1e-3,
@@ -311,6 +313,7 @@ class FairRep(BaseNeuralClassifier):
         self.distance_params = distance_params
         self.adversary_loss = adversary_loss
         self.adversary_steps = adversary_steps
+        self.scale_free = scale_free
         self.dropout = dropout
         self.lr = lr
         self.weight_decay = weight_decay
@@ -361,6 +364,9 @@ class FairRep(BaseNeuralClassifier):
         )
         return (*hidden, int(self.embedding_dim))
 
+    def _module_params(self):
+        return {"standardize": bool(self.scale_free)}
+
     def _uses_fairness(self):
         return self.alpha > 0 or self.adversary_weight > 0
 
@@ -387,6 +393,7 @@ class FairRep(BaseNeuralClassifier):
             "n_groups": n_groups,
             "adversary_loss": self.adversary_loss,
             "adversary_steps": int(self.adversary_steps),
+            "scale_free": bool(self.scale_free),
             "adversary__n_features": int(self.embedding_dim),
             "adversary__n_hidden": int(self.embedding_dim),
             "adversary__n_groups": n_groups,

@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["Critic", "GroupClassifier", "RepresentationModule", "gradient_reversal"]
+__all__ = ["Critic", "GroupClassifier", "RepresentationModule", "Standardize",
+           "gradient_reversal"]
 
 
 class _GradientReversal(torch.autograd.Function):
@@ -42,6 +43,29 @@ def gradient_reversal(x):
     return _GradientReversal.apply(x)
 
 
+class Standardize(nn.BatchNorm1d):
+    """Per-unit standardisation of the embedding: ``BatchNorm1d(affine=False)``.
+
+    While training, each unit is centred and scaled by the batch's mean and
+    variance (the gradient flows through both), so the embedding's scale is
+    fixed: neither shrinking nor inflating it changes what the head, the
+    adversary or the distance read. At inference, and on a training batch
+    of a single row (which has no variance), the running statistics are
+    used instead. The variance floor ``eps`` is 1e-8 rather than
+    BatchNorm's 1e-5: below it the standardisation stops holding, so it sits
+    far below the variance training gives a unit.
+    """
+
+    def __init__(self, n_features):
+        super().__init__(n_features, eps=1e-8, affine=False)
+
+    def forward(self, x):
+        if self.training and x.shape[0] < 2:
+            return F.batch_norm(x, self.running_mean, self.running_var, None, None,
+                                False, 0.0, self.eps)
+        return super().forward(x)
+
+
 class RepresentationModule(nn.Module):
     """Encoder MLP and classification head.
 
@@ -63,16 +87,25 @@ class RepresentationModule(nn.Module):
         Widths of the encoder layers; the last one is the embedding size.
     n_classes : int
     dropout : float
+    standardize : bool, default=False
+        If True the embedding layer is ``Linear -> BatchNorm1d(affine=False)``
+        instead of ``Linear -> ReLU``: every unit of the embedding has zero
+        mean and unit variance over the batch while training (the running
+        statistics at inference), so its scale is fixed.
     """
 
-    def __init__(self, n_features, layer_sizes, n_classes, dropout):
+    def __init__(self, n_features, layer_sizes, n_classes, dropout, standardize=False):
         super().__init__()
         layers = []
         n_in = n_features
+        last = len(layer_sizes) - 1
         for index, width in enumerate(layer_sizes):
             if index > 0 and dropout > 0:
                 layers.append(nn.Dropout(dropout))
-            layers.extend([nn.Linear(n_in, width), nn.ReLU()])
+            if standardize and index == last:
+                layers.extend([nn.Linear(n_in, width), Standardize(width)])
+            else:
+                layers.extend([nn.Linear(n_in, width), nn.ReLU()])
             n_in = width
         self.encoder = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, n_classes))
@@ -96,6 +129,8 @@ class RepresentationModule(nn.Module):
                     steps.append(("linear", layer))
                 elif isinstance(layer, nn.ReLU):
                     steps.append(("relu", None))
+                elif isinstance(layer, nn.BatchNorm1d):
+                    steps.append(("norm", layer))
                 else:
                     return None
             if part is self.encoder:
@@ -119,6 +154,8 @@ class RepresentationModule(nn.Module):
                 x = torch.relu(x)
             elif kind == "drop":
                 x = F.dropout(x, item, training)
+            elif kind == "norm":
+                x = item(x)
             else:
                 embedding = x
         return x, embedding

@@ -38,7 +38,9 @@ from ._distances import (
     critic_distance,
     critic_gradient_penalty,
     group_distance,
+    shuffled_groups,
     sinkhorn_terms,
+    whitening_matrix,
 )
 
 __all__ = ["FairRepNet", "TensorBatchIterator", "TensorDataset"]
@@ -211,6 +213,13 @@ class FairRepNet(NeuralNet):
         Updates of the adversary and critic per encoder update.
     gradient_penalty : float
         Weight of the critic's gradient penalty; 0 disables it.
+    scale_free : bool
+        :math:`L_D` (``"sinkhorn"``, ``"sliced"``, ``"exact"``) is measured
+        on the batch-whitened embedding
+        (:func:`~fairrep.representation._distances.whitening_matrix`), less
+        the same distance between a random split of the batch's rows of
+        known group with the groups' sizes
+        (:func:`~fairrep.representation._distances.shuffled_groups`).
     """
 
     # the extra modules take ``adversary__*`` / ``critic__*`` parameters even
@@ -230,6 +239,7 @@ class FairRepNet(NeuralNet):
         adversary_loss="reversal",
         adversary_steps=1,
         gradient_penalty=0.0,
+        scale_free=False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -243,6 +253,7 @@ class FairRepNet(NeuralNet):
         self.adversary_loss = adversary_loss
         self.adversary_steps = adversary_steps
         self.gradient_penalty = gradient_penalty
+        self.scale_free = scale_free
 
     @property
     def uses_adversary(self):
@@ -258,19 +269,28 @@ class FairRepNet(NeuralNet):
 
     def initialize_module(self):
         super().initialize_module()
-        # "adversary" and "critic" are declared in ``prefixes_``, so skorch
-        # does not register these modules: their device and their optimizer
-        # (``adversary_optimizer_``, see :meth:`initialize_optimizer`) are
-        # handled here rather than by skorch's module bookkeeping
+        # "adversary" and "critic" are declared in ``prefixes_`` (so their
+        # ``adversary__*`` / ``critic__*`` parameters are accepted whatever
+        # the configuration), which keeps skorch's ``__setattr__`` from
+        # registering the modules: they are registered here, so that they
+        # are among the net's modules and in ``cuda_dependent_attributes_``
+        # (a net trained on a GPU unpickles on a CPU-only machine)
         if self.uses_adversary:
             self.adversary_ = self.initialized_instance(
                 self.adversary, self.get_params_for("adversary")
             ).to(self.device)
+            self._register_module("adversary")
         if self.uses_distance and self.distance == "critic":
             self.critic_ = self.initialized_instance(
                 self.critic, self.get_params_for("critic")
             ).to(self.device)
+            self._register_module("critic")
         return self
+
+    def _register_module(self, name):
+        """Register an extra module declared in ``prefixes_``, once."""
+        if name + "_" not in self.cuda_dependent_attributes_:
+            self._register_attribute(name, getattr(self, name + "_"), prefixes=False)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The emotion cross-entropy :math:`L_1`; also the validation loss."""
@@ -560,22 +580,39 @@ class FairRepNet(NeuralNet):
         ``distance="critic"``.
         """
         zero = embedding.new_zeros(())
+        if self.distance == "critic":
+            return self._critic_terms(embedding, group)
+        params = dict(self.distance_params or {})
+        null = None
+        if self.scale_free:
+            # every direction counts relative to its spread in the batch, and
+            # the floor of the mini-batch estimate is taken off
+            embedding = embedding @ whitening_matrix(embedding)
+            null = shuffled_groups(group)
         if self.distance == "sinkhorn":
-            params = self.distance_params or {}
+            options = {"reg": params.get("reg", 0.1), "n_iter": params.get("n_iter", 10)}
             value, present, gradient = sinkhorn_terms(
-                embedding, group, self.n_groups, reg=params.get("reg", 0.1),
-                n_iter=params.get("n_iter", 10),
+                embedding, group, self.n_groups, **options
             )
+            if null is not None:
+                null_value, _, null_gradient = sinkhorn_terms(
+                    embedding, null, self.n_groups, **options
+                )
+                value, gradient = value - null_value, gradient - null_gradient
             # the envelope gradient, as the gradient of a linear surrogate
             surrogate = (embedding * gradient.to(embedding.device)).sum()
             return value.to(embedding), surrogate, None, present.to(embedding.device)
-        if self.distance != "critic":
-            value = group_distance(
-                embedding, group, distance=self.distance, **(self.distance_params or {})
-            )
-            if value is None:
-                return zero, zero, None, False
-            return value.detach(), value, None, True
+        value = group_distance(embedding, group, distance=self.distance, **params)
+        if value is None:
+            return zero, zero, None, False
+        if null is not None:
+            value = value - group_distance(embedding, null, distance=self.distance,
+                                           **params)
+        return value.detach(), value, None, True
+
+    def _critic_terms(self, embedding, group):
+        """:meth:`_distance_terms` for ``distance="critic"``."""
+        zero = embedding.new_zeros(())
         critic_loss = self._critic_loss(embedding.detach(), group)
         if critic_loss is None:
             return zero, zero, None, False
