@@ -129,6 +129,26 @@ class FairRep(BaseNeuralClassifier):
         With more than two groups, :math:`L_D` is the mean over every pair of
         groups present in the batch. A batch with fewer than two groups
         skips the term.
+    scale_free : bool, default=True
+        The one deliberate change to eq. (1): :math:`L_D` measures how far
+        apart the groups are, not how large the embedding is. The embedding
+        layer is ``Linear -> BatchNorm1d(affine=False)`` (every unit has
+        zero mean and unit variance over the batch; the running statistics
+        at inference), so the head, the adversary and the distance read an
+        embedding whose scale is fixed; :math:`L_D` (``"sinkhorn"``,
+        ``"sliced"``, ``"exact"``) is computed on the batch-whitened
+        embedding (a difference between the groups counts relative to the
+        spread in its direction, down to a shrinkage of 10 % of the mean
+        variance), less the same distance between a random split of the
+        batch with the groups' sizes (the floor of a mini-batch estimate,
+        which is positive even between two samples of one distribution and
+        would otherwise reward discarding information). So :math:`L_D` is
+        zero in expectation when the embedding does not depend on the
+        group, can be negative on a batch, and is lowered only by making the
+        groups' embeddings alike. ``False`` is eq. (1) as printed: a ReLU
+        embedding and the raw squared-Euclidean distance, which the encoder
+        lowers by shrinking the embedding (on planted data, ``alpha=10``
+        gives a constant classifier; ``docs/fairrep.rst``).
     distance_params : dict, default=None
         Options of the distance: ``"sinkhorn"``: ``reg`` (relative
         regularisation, default 0.1) and ``n_iter`` (default 10);
