@@ -1323,10 +1323,12 @@ def run_study(
     The paper trained for at most 500 iterations of batch 32 (section 3.1).
     Here a neural method trains ``max_epochs`` epochs of batch 32, i.e.
     ``max_epochs * ceil(n_train / 32)`` iterations (``meta["iterations"]``
-    per fold): on a leave-one-session-out fold of an IEMOCAP-sized corpus
-    (about 5,900 training items, 185 batches an epoch) 500 iterations are
-    2.7 epochs and the default 100 epochs 18,500 iterations; see
-    ``docs/tables.rst`` for the demo's numbers.
+    per fold): on a leave-one-session-out fold of the IEMOCAP-sized
+    simulated corpus (7,380 items, about 5,830 training items, 183 batches
+    an epoch) 500 iterations are 2.7 epochs and the default 100 epochs
+    18,300 iterations; ``fairrep demo`` (3,000 items, 2,371 training items,
+    10 epochs) runs 750. The inner search's fits see about two thirds of
+    the training fold, so fewer.
 
     References
     ----------
