@@ -82,7 +82,8 @@ class FairPerNet(NeuralNet):
         objective = perspective_loss
         triplet_loss = perspective_loss.new_zeros(())
         group = Xi.get("group") if isinstance(Xi, dict) else None
-        if group is not None and self.triplet_weight > 0:
+        # no groups in fit (group_conditions None): no triplet term, as documented
+        if group is not None and self.triplet_weight > 0 and self.group_conditions is not None:
             anchor, positive, negative = sample_triplets(group)
             conditions = torch.as_tensor(self.group_conditions, dtype=torch.int64,
                                          device=group.device)
