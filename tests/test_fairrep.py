@@ -462,6 +462,27 @@ def test_device_resolution():
             FairRep(**SMALL, device="cuda").fit(*_data()[:2])
 
 
+def test_adversary_and_critic_state_is_cuda_dependent():
+    """skorch maps these to the CPU when a GPU-trained model is unpickled without CUDA.
+
+    "adversary" and "critic" are declared as prefixes (for their ``__``
+    parameters), which keeps skorch from registering them by itself; a
+    module or optimizer missing from ``cuda_dependent_attributes_`` is
+    unpickled on the device it was saved from, and fails without CUDA.
+    """
+    X, y, groups = _data()
+    model = FairRep(**SMALL, distance="critic", adversary_steps=2).fit(
+        X, y, sensitive_features=groups)
+    net = model.net_
+    for name in ("module_", "adversary_", "critic_", "optimizer_", "adversary_optimizer_"):
+        assert name in net.cuda_dependent_attributes_, (name, net.cuda_dependent_attributes_)
+    assert {"module", "adversary", "critic"} <= set(net._modules)
+    state = net.__getstate__()
+    assert not any(key in state for key in ("adversary_", "critic_", "adversary_optimizer_"))
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_matches_shapes_and_pickles_to_cpu_readable():
     X, y, groups = _data()
@@ -469,6 +490,22 @@ def test_cuda_matches_shapes_and_pickles_to_cpu_readable():
     assert model.transform(X).shape == (len(X), 8)
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    # loaded where CUDA is hidden, as on a CPU-only machine
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.pkl")
+        with open(path, "wb") as handle:
+            pickle.dump({"model": model, "X": X}, handle)
+        script = ("import pickle, sys; d = pickle.load(open(sys.argv[1], 'rb')); "
+                  "print(d['model'].predict(d['X']).tolist())")
+        env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+        out = subprocess.run([sys.executable, "-c", script, path], env=env,
+                             capture_output=True, text=True, check=True).stdout
+    assert eval(out) == model.predict(X).tolist()
 
 
 # -- bad input -------------------------------------------------------------
