@@ -21,7 +21,6 @@ once and belong to both.
 """
 
 import numpy as np
-import pandas as pd
 
 #: The configurations :func:`~fairrep.experiments.run_study` knows, in order.
 CONFIGS = ("paper", "fairrep")
@@ -63,7 +62,7 @@ _SEARCH = {
 # Whether the configuration searches when ``grid`` is None (its own rule).
 _SEARCHES_BY_DEFAULT = {"paper": True, "fairrep": False}
 # Fitted parameters recorded per unit of the study (the "params" table).
-TRACKED_PARAMS = ("alpha", "adversary_loss", "adversary_weight", "triplet_weight",
+TRACKED_PARAMS = ("alpha", "adversary_loss", "adversary_weight", "scale_free", "triplet_weight",
                   "passthrough")
 
 
