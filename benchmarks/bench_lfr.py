@@ -164,16 +164,29 @@ def five_classes(args):
                 lambda seed, k=k, az=az: LFR(n_prototypes=k, fairness_weight=az,
                                              max_iter=args.max_iter, random_state=seed)
             )
+    if args.with_aif360:
+        from fairrep.baselines import AIF360LFR
+
+        for k in args.n_prototypes:
+            k = (5 if len(labels) == 2 else 6 * len(labels)) if k == "auto" else k
+            for az in args.fairness_weight:
+                candidates[f"aif360 sklearn LFR K={k} A_z={az:g}"] = (
+                    lambda seed, k=k, az=az: AIF360LFR(
+                        n_prototypes=k, fairness_weight=az, max_iter=args.max_iter,
+                        random_state=seed)
+                )
     print(f"synthetic corpus: {data['X'].shape[0]} items, {data['X'].shape[1]} features, "
           f"target {args.target}, {len(folds)} fold(s) x {args.seeds} seed(s)", flush=True)
     rows = []
     for name, make in candidates.items():
         for fold, (train, test, _) in enumerate(folds):
             train = train[~is_missing(target[train])]
+            if name.startswith("aif360"):  # it takes no unknown group: S2 rows only
+                train = train[~is_missing(data["sensitive"][train])]
             for seed in range(args.seeds):
                 model = make(seed)
                 start = time.perf_counter()
-                if isinstance(model, LFR):
+                if isinstance(model, LFR) or name.startswith("aif360"):
                     model.fit(data["X"][train], target[train],
                               sensitive_features=data["sensitive"][train])
                 else:
@@ -230,6 +243,10 @@ def main(argv=None):
     )
     parser.add_argument("--folds", type=int, default=2, help="--corpus: sessions held out")
     parser.add_argument("--seeds", type=int, default=1, help="--corpus: seeds per fold")
+    parser.add_argument(
+        "--with-aif360", action="store_true",
+        help="--corpus: also aif360's scikit-learn LFR at the same K and weights",
+    )
     parser.add_argument(
         "--skip-references", action="store_true",
         help="--corpus: leave the DNN and the logistic regression out",
