@@ -50,12 +50,13 @@ def test_learns_and_has_no_fairness_parts():
 
 
 def test_same_training_as_fairrep_without_fairness():
-    # with no groups, FairRep with embedding_dim=8 is the same network and
-    # the same seeded training as a DNN whose last hidden layer is 8 wide
+    # with no groups, FairRep with embedding_dim=8 and its ReLU embedding
+    # (scale_free=False) is the same network and the same seeded training as
+    # a DNN whose last hidden layer is 8 wide
     X, y = _data()
     dnn = DNNClassifier(**SMALL).fit(X, y)
     fairrep = FairRep(hidden_layer_sizes=(16,), embedding_dim=8, max_epochs=20,
-                      random_state=0).fit(X, y)
+                      scale_free=False, random_state=0).fit(X, y)
     np.testing.assert_allclose(dnn.transform(X), fairrep.transform(X), rtol=1e-5, atol=1e-6)
 
 

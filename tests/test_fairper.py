@@ -187,10 +187,17 @@ def test_conditional_triplet_loss_by_hand():
          [[2.0, 0.0], [1.0, 0.0]]]
     )
     index = torch.tensor
-    loss = conditional_triplet_loss(z, index([0]), index([1]), index([2]), margin=0.5)
+    # a triplet is scored under its own condition only (Veit et al., 2017):
     # condition 0: max(0, 1 - 2 + 0.5) = 0; condition 1: max(0, 3 - 1 + 0.5) = 2.5
-    assert float(loss) == pytest.approx(2.5)
-    no_triplet = conditional_triplet_loss(z, index([]), index([]), index([]), margin=0.5)
+    under = [float(conditional_triplet_loss(z, index([0]), index([1]), index([2]),
+                                            index([c]), margin=0.5)) for c in (0, 1)]
+    assert under == pytest.approx([0.0, 2.5])
+    # the same triplet twice, once per condition: the mean, not the sum
+    both = conditional_triplet_loss(z, index([0, 0]), index([1, 1]), index([2, 2]),
+                                    index([0, 1]), margin=0.5)
+    assert float(both) == pytest.approx(1.25)
+    no_triplet = conditional_triplet_loss(z, index([]), index([]), index([]), index([]),
+                                          margin=0.5)
     assert float(no_triplet) == 0.0
 
 

@@ -33,12 +33,13 @@ def test_nrl_is_fairrep_without_adversary_with_critic():
     assert params["adversary_weight"] == 0.0
     assert params["distance"] == "critic"
     assert params["adversary_steps"] == 5
+    assert params["scale_free"] is False  # Feng et al.'s critic on the raw embedding
     assert isinstance(NRL(), FairRep)
     # same parameters, same seed: the same network as the FairRep configuration
     X, y, s = planted_bias(n=200)
     nrl = NRL(**SMALL).fit(X, y, sensitive_features=s)
     fairrep = FairRep(**SMALL, alpha=1.0, adversary_weight=0.0, distance="critic",
-                      adversary_steps=5)
+                      adversary_steps=5, scale_free=False)
     fairrep.fit(X, y, sensitive_features=s)
     np.testing.assert_allclose(
         nrl.transform(X), fairrep.transform(X), rtol=1e-6, atol=1e-6
