@@ -12,5 +12,7 @@ __version__ = "0.1.0.dev0"
 
 from .perspective import FairPer  # noqa: E402
 from .representation import FairRep  # noqa: E402
+from .model_selection import FairnessTolerance, fairness_tolerance_refit  # noqa: E402
 
-__all__ = ["FairPer", "FairRep", "__version__"]
+__all__ = ["FairPer", "FairRep", "FairnessTolerance", "fairness_tolerance_refit",
+           "__version__"]
