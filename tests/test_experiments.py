@@ -206,7 +206,7 @@ def test_configs_are_validated(bundle):
     with pytest.raises(ValueError, match=r"methods\['FairRep \(fairrep\)'\] belongs to"):
         run_study(bundle, methods={"FairRep (fairrep)": RidgeClassifier()},
                   configs=["paper"])
-    with pytest.raises(ValueError, match="config"):
+    with pytest.raises(ValueError, match=r"config must be one of \['paper', 'fairrep'\]"):
         make_methods(["FairRep"], config="theirs")
 
 

@@ -146,7 +146,8 @@ def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0
     from ..perspective import FairPer
     from ..representation import FairRep
 
-    config = _configs.check_configs(config)[0]
+    if config not in CONFIGS:
+        raise ValueError(f"config must be one of {list(CONFIGS)}; got {config!r}.")
     neural = {"max_epochs": max_epochs, "random_state": random_state, "device": device}
 
     def own(name):
