@@ -359,6 +359,8 @@ def main(argv=None):
     """Entry point of the ``fairrep`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if len(set(args.configs)) != len(args.configs):
+        args.subparser.error(f"--configs names a configuration twice: {args.configs}")
     if args.command == "reproduce":
         problem = _check_reproduce(args)
         if problem is not None:

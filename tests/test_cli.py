@@ -197,6 +197,9 @@ def test_demo_rejects_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--configs", "mine"])
     assert "invalid choice: 'mine'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["demo", "--configs", "paper", "paper"])
+    assert "--configs names a configuration twice" in capsys.readouterr().err
 
 
 def test_demo_with_one_configuration(tmp_path):
