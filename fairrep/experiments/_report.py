@@ -9,7 +9,6 @@ analysis.
 """
 
 import base64
-import html
 import io
 import json
 import math
@@ -22,6 +21,14 @@ import numpy as np
 import pandas as pd
 
 from ._figures import _figure_class
+from ._report_claims import check_claim as _check_claim
+from ._report_claims import check_entry as _check_entry
+from ._report_claims import check_text as _check_text
+from ._report_claims import esc as _esc
+from ._report_claims import html_claims as _html_claims
+from ._report_claims import markdown_claims as _markdown_claims
+from ._report_claims import md as _md
+from ._report_claims import md_cell as _md_cell
 
 __all__ = ["write_report"]
 
@@ -39,12 +46,6 @@ _STUDY_KEYS = {
 }
 _MISSING = "–"  # en dash: a cell without a value
 
-_CLAIM_MARKS = {
-    True: ("holds", "✔ holds"),
-    False: ("fails", "✘ does not hold"),
-    None: ("untested", "– not tested"),
-}
-_CLAIM_MARKS_MD = {True: "✅ holds", False: "❌ does not hold", None: "➖ not tested"}
 
 _CSS = """
 :root { color-scheme: light; }
@@ -107,27 +108,6 @@ def _check_key(value, where):
             f"{where} must be a file-safe id (letters, digits, '_', '.', '-', not "
             f"starting with a punctuation mark); got {value!r}."
         )
-
-
-def _check_text(entry, field, where, *, optional=False):
-    if field not in entry:
-        if optional:
-            return ""
-        raise ValueError(f"{where} lacks the key {field!r}.")
-    value = entry[field]
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{where}[{field!r}] must be a str; got {type(value).__name__}."
-        )
-    return value
-
-
-def _check_entry(entry, where, required):
-    if not isinstance(entry, Mapping):
-        raise TypeError(f"{where} must be a dict; got {type(entry).__name__}.")
-    absent = [key for key in required if key not in entry]
-    if absent:
-        raise ValueError(f"{where} lacks the key(s) {absent}.")
 
 
 def _column_label(column):
@@ -229,48 +209,6 @@ def _check_figure(entry, position):
         "caption": caption,
         "figure": entry["figure"],
     }
-
-
-def _check_claim(entry, position):
-    where = f"study['claims'][{position}]"
-    _check_entry(entry, where, ("claim", "holds"))
-    claim = _check_text(entry, "claim", where)
-    evidence = _check_text(entry, "evidence", where, optional=True)
-    holds = _check_verdict(entry["holds"], f"{where}['holds']")
-    checked = {"claim": claim, "holds": holds, "evidence": evidence}
-    by_config = entry.get("by_config")
-    if by_config is not None:
-        if not isinstance(by_config, Mapping) or not by_config:
-            raise TypeError(
-                f"{where}['by_config'] must be a non-empty dict of configuration -> "
-                f"{{'holds', 'evidence'}}; got {by_config!r}."
-            )
-        checked["by_config"] = {}
-        for config, verdict in by_config.items():
-            inner = f"{where}['by_config'][{config!r}]"
-            _check_entry(verdict, inner, ("holds",))
-            checked["by_config"][str(config)] = {
-                "holds": _check_verdict(verdict["holds"], f"{inner}['holds']"),
-                "evidence": _check_text(verdict, "evidence", inner, optional=True),
-            }
-        checked["holds_for"] = _check_text(entry, "holds_for", where, optional=True)
-    return checked
-
-
-def _check_verdict(holds, where):
-    if holds is not None and not isinstance(holds, (bool, np.bool_)):
-        raise TypeError(f"{where} must be True, False or None (not tested); got {holds!r}.")
-    return None if holds is None else bool(holds)
-
-
-def _claim_configs(claims):
-    """The configurations the claims were checked under, in order (empty: none)."""
-    configs = []
-    for claim in claims:
-        for config in claim.get("by_config", {}):
-            if config not in configs:
-                configs.append(config)
-    return configs
 
 
 def _json_value(value, where):
@@ -413,10 +351,6 @@ def _row_label_display(rows):
 # --------------------------------------------------------------------------
 
 
-def _esc(text):
-    return html.escape(str(text), quote=True)
-
-
 def _html_table(table):
     rows = _table_cells(table)
     names = _index_names(table["mean"].index)
@@ -440,42 +374,6 @@ def _html_table(table):
             body = f"<strong>{_esc(text)}</strong>" if best else _esc(text)
             line += f'<td class="{classes}">{body}</td>'
         out.append(f"<tr{attributes}>{line}</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
-
-
-def _html_claims(claims):
-    if not claims:
-        return '<p class="empty">No claims were checked.</p>'
-    configs = _claim_configs(claims)
-    out = ['<table class="claims" id="claims-table">']
-    if configs:
-        heads = "".join(f'<th scope="col">{_esc(c)}</th>' for c in configs)
-        out.append(
-            f'<thead><tr><th scope="col">Holds for</th>{heads}<th scope="col">Claim</th>'
-            '<th scope="col">Evidence from this run</th></tr></thead><tbody>'
-        )
-    else:
-        out.append(
-            '<thead><tr><th scope="col">Status</th><th scope="col">Claim</th>'
-            '<th scope="col">Evidence from this run</th></tr></thead><tbody>'
-        )
-    for claim in claims:
-        if configs:
-            verdicts = claim.get("by_config", {})
-            cells = f'<td class="status">{_esc(claim.get("holds_for", ""))}</td>'
-            for config in configs:
-                css, mark = _CLAIM_MARKS[verdicts.get(config, {}).get("holds")]
-                cells += f'<td class="status {css}">{_esc(mark)}</td>'
-            evidence = "<br>".join(
-                f"<strong>{_esc(c)}</strong>: {_esc(v['evidence'])}"
-                for c, v in verdicts.items()
-            ) or _esc(claim["evidence"])
-        else:
-            css, mark = _CLAIM_MARKS[claim["holds"]]
-            cells = f'<td class="status {css}">{_esc(mark)}</td>'
-            evidence = _esc(claim["evidence"])
-        out.append(f"<tr>{cells}<td>{_esc(claim['claim'])}</td><td>{evidence}</td></tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
 
@@ -555,15 +453,6 @@ def _html_page(study, images):
 # --------------------------------------------------------------------------
 
 
-def _md(text):
-    """Inline Markdown text: HTML-escaped, one line."""
-    return html.escape(" ".join(str(text).split()), quote=False)
-
-
-def _md_cell(text):
-    return _md(text).replace("|", "\\|")
-
-
 def _md_table(table):
     rows = _table_cells(table)
     names = _index_names(table["mean"].index)
@@ -586,31 +475,7 @@ def _md_table(table):
 
 def _markdown_page(study, figure_files):
     out = [f"# {_md(study['title'])}", "", "## Claims", ""]
-    configs = _claim_configs(study["claims"])
-    if study["claims"] and configs:
-        out.append("| Holds for | " + " | ".join(_md_cell(c) for c in configs)
-                   + " | Claim | Evidence from this run |")
-        out.append("| --- " * (len(configs) + 3) + "|")
-        for claim in study["claims"]:
-            verdicts = claim.get("by_config", {})
-            marks = " | ".join(_CLAIM_MARKS_MD[verdicts.get(c, {}).get("holds")]
-                               for c in configs)
-            evidence = "<br>".join(f"**{_md_cell(c)}**: {_md_cell(v['evidence'])}"
-                                   for c, v in verdicts.items())
-            out.append(
-                f"| {_md_cell(claim.get('holds_for', ''))} | {marks} | "
-                f"{_md_cell(claim['claim'])} | {evidence} |"
-            )
-    elif study["claims"]:
-        out.append("| Status | Claim | Evidence from this run |")
-        out.append("| --- | --- | --- |")
-        for claim in study["claims"]:
-            out.append(
-                f"| {_CLAIM_MARKS_MD[claim['holds']]} | {_md_cell(claim['claim'])} | "
-                f"{_md_cell(claim['evidence'])} |"
-            )
-    else:
-        out.append("_No claims were checked._")
+    out += _markdown_claims(study["claims"])
     if study["tables"]:
         out += ["", "## Tables"]
         for table in study["tables"]:
