@@ -51,16 +51,22 @@ def fitted_stages(corpus_split, request):
     fairrep = FairRep(
         hidden_layer_sizes=(64,), embedding_dim=32, max_epochs=20, random_state=seed
     ).fit(X[train], Y["all"][train].to_numpy(), sensitive_features=groups[train])
-    # paper's lambda = 0.01; frozen FairRep with X alongside (passthrough, the
-    # default). weight_decay 1e-2, not the paper's 1e-3: with 1e-3 the male
-    # margin fails at seed 1 (0.700 vs 0.684, docs/fairper.rst)
+    # paper's lambda = 0.01 on the frozen FairRep alone (Fig. 4, the default).
+    # weight_decay 1e-2, not the paper's 1e-3 (docs/fairper.rst)
     fairper = FairPer(
         fairrep, weight_decay=1e-2, max_epochs=40, random_state=seed,
     ).fit(X[train], Y[train], sensitive_features=groups[train])
     return fairrep, fairper
 
 
-@pytest.mark.parametrize("group", GROUPS)
+_MALE_F1 = pytest.mark.xfail(strict=True, reason=(
+    "Table 3's male direction does not hold with stage 2 on the fair "
+    "representation alone and the paper's lambda: FairPer 0.656 vs FairRep 0.647 "
+    "(seed 0), 0.671 vs 0.671 (seed 1); with X beside (passthrough=True) 0.694 "
+    "vs 0.647 at seed 0 (docs/fairper.rst)"))
+
+
+@pytest.mark.parametrize("group", [pytest.param("male", marks=_MALE_F1), "female"])
 def test_perspective_f1_beats_gender_free_fairrep(corpus_split, fitted_stages, group):
     # Table 3 direction: against a group's consensus labels, FairPer under that
     # group's perspective beats FairRep trained on the gender-free truth.
@@ -75,25 +81,50 @@ def test_perspective_f1_beats_gender_free_fairrep(corpus_split, fitted_stages, g
     baseline = fairrep.predict(X[test])[labelled]
     f1_fairper = f1_score(y_true, predicted.astype(str), average="weighted")
     f1_fairrep = f1_score(y_true, baseline.astype(str), average="weighted")
-    # measured (seed 0 / 1): male 0.703 vs 0.656 / 0.721 vs 0.684,
-    # female 0.535 vs 0.489 / 0.546 vs 0.445
+    # measured (seed 0 / 1): female 0.538 vs 0.470 / 0.543 vs 0.437
     assert f1_fairper > f1_fairrep + 0.02, (group, f1_fairper, f1_fairrep)
 
 
-@pytest.mark.parametrize("group", GROUPS)
-def test_perspective_groups_more_consistent_than_fairrep(corpus_split, fitted_stages, group):
-    # Table 4 direction: k = 20 neighbours of a test S2 item in FairPer's
-    # embedding share its perspective group more often than in FairRep's.
+def _consistency(fairper, fairrep, corpus_split, group):
     X, _, groups, _, test, _ = corpus_split
-    fairrep, fairper = fitted_stages
     on_s2 = test & np.array([g is not None for g in groups])
     labels = groups[on_s2].astype(str)
     fairper.set_params(perspective=group)
     ours = consistency_score(fairper.transform(X[on_s2]), labels, n_neighbors=20)
     theirs = consistency_score(fairrep.transform(X[on_s2]), labels, n_neighbors=20)
-    # measured (seed 0 / 1): 0.620-0.643 vs 0.532 / 0.534 (241 test items,
-    # about half per group)
+    return ours, theirs
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Table 4's direction does not hold on the fair representation alone at the "
+    "paper's lambda: consistency 0.522 / 0.527 vs FairRep's 0.537 (seed 0), "
+    "0.531 / 0.535 vs 0.542 (seed 1); stage 1 removed the group information "
+    "the clusters would need (docs/fairper.rst)"))
+@pytest.mark.parametrize("group", GROUPS)
+def test_perspective_groups_more_consistent_than_fairrep(corpus_split, fitted_stages, group):
+    # Table 4 direction: k = 20 neighbours of a test S2 item in FairPer's
+    # embedding share its perspective group more often than in FairRep's.
+    fairrep, fairper = fitted_stages
+    ours, theirs = _consistency(fairper, fairrep, corpus_split, group)
     assert ours > theirs + 0.03, (group, ours, theirs)
+
+
+def test_triplets_raise_consistency_when_the_group_is_in_the_input(corpus_split,
+                                                                    fitted_stages):
+    """The triplet term works when its input carries the group: X beside, lambda 1.
+
+    Measured: 0.622 / 0.619 (male / female) against FairRep's 0.537 at seed
+    0, 0.617 / 0.614 against 0.542 at seed 1; at the paper's lambda = 0.01
+    with X beside it stays at 0.523-0.537.
+    """
+    X, Y, groups, train, _, _ = corpus_split
+    fairrep, _ = fitted_stages
+    fairper = FairPer(fairrep, passthrough=True, triplet_weight=1.0, weight_decay=1e-2,
+                      max_epochs=40, random_state=fairrep.random_state).fit(
+        X[train], Y[train], sensitive_features=groups[train])
+    for group in GROUPS:
+        ours, theirs = _consistency(fairper, fairrep, corpus_split, group)
+        assert ours > theirs + 0.05, (group, ours, theirs)
 
 
 def test_switching_perspective_needs_no_refit(corpus_split, fitted_stages):
