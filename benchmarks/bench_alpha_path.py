@@ -24,27 +24,14 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from scipy.spatial.distance import cdist
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from fairrep.baselines import is_degenerate
 from fairrep.datasets import load_tabular
-from fairrep.metrics import statistical_parity_score
+from fairrep.metrics import group_energy_distance, statistical_parity_score
 from fairrep.representation import FairRep
-
-
-def relative_energy(Z, groups):
-    """Energy distance between two groups' rows over their mean pairwise distance."""
-    labels = pd.unique(groups)
-    a, b = Z[groups == labels[0]], Z[groups == labels[1]]
-    pooled = np.vstack([a, b])
-    scale = cdist(pooled, pooled).mean()
-    if scale <= 0:
-        return 0.0
-    energy = 2 * cdist(a, b).mean() - cdist(a, a).mean() - cdist(b, b).mean()
-    return float(energy / scale)
 
 
 def encoder(features):
@@ -82,8 +69,8 @@ def run(dataset, alphas, scale_free_values, n_folds, max_epochs, seed):
                     "accuracy": float(np.mean(y_pred == target[test])),
                     "parity": statistical_parity_score(
                         target[test], y_pred, sensitive_features=sensitive[test]),
-                    "group_distance": relative_energy(model.transform(X_test),
-                                                      sensitive[test]),
+                    "group_distance": group_energy_distance(
+                        model.transform(X_test), sensitive_features=sensitive[test]),
                     "degenerate": bool(is_degenerate(y_pred)),
                     "fit_seconds": seconds,
                 })

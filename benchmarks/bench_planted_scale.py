@@ -22,10 +22,10 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from scipy.spatial.distance import cdist
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
+from fairrep.metrics import group_energy_distance
 from fairrep.representation import FairRep
 
 SMALL = {"hidden_layer_sizes": (64,), "embedding_dim": 16}
@@ -59,12 +59,6 @@ def planted(n=1500, seed=0):
                             test_size=0.4, random_state=0)
 
 
-def relative_energy(Z, groups):
-    a, b = Z[groups == "a"], Z[groups == "b"]
-    pooled = np.vstack([a, b])
-    scale = cdist(pooled, pooled).mean()
-    energy = 2 * cdist(a, b).mean() - cdist(a, a).mean() - cdist(b, b).mean()
-    return energy / scale if scale > 0 else 0.0
 
 
 def main():
@@ -89,7 +83,7 @@ def main():
             "accuracy": float(np.mean(y_pred == y_te)),
             "constant": len(set(y_pred)) == 1,
             "probe": probe,
-            "group_distance": relative_energy(Z_te, s_te),
+            "group_distance": group_energy_distance(Z_te, sensitive_features=s_te),
             "mean_norm": float(np.linalg.norm(Z_te, axis=1).mean()),
             "fit_seconds": time.perf_counter() - start,
         })

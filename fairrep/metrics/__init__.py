@@ -1,5 +1,6 @@
 """Fairness metrics of the paper (section 3.1) and scikit-learn scorers built on them."""
 
+from ._embedding import group_energy_distance
 from ._fairness import consistency_score, statistical_parity_score
 from ._scorers import (
     consistency_scorer,
@@ -17,4 +18,5 @@ __all__ = [
     "statistical_parity_scorer",
     "consistency_scorer",
     "embedding_consistency_scorer",
+    "group_energy_distance",
 ]
