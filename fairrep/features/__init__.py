@@ -7,6 +7,10 @@ utterance: :class:`EGeMAPS` (openSMILE, no weights needed; the default),
 checkpoint) and :class:`SSLFeatures` (wav2vec 2.0 / HuBERT / WavLM hidden
 states from a local transformers model). :class:`SpeakerStandardScaler`
 then z-normalises the features per speaker.
+
+:class:`TextFeatures` is the text counterpart, for rated text corpora such
+as POPQUORN: TF-IDF + truncated SVD with no weights (the default), or a
+local transformers / sentence-transformers encoder.
 """
 
 from ._audio import load_audio
@@ -14,6 +18,7 @@ from ._cache import FeatureCache
 from ._egemaps import EGeMAPS
 from ._normalize import SpeakerStandardScaler
 from ._ssl import SSLFeatures
+from ._text import TextFeatures
 from ._vqwav2vec import VQWav2Vec
 
 __all__ = [
@@ -21,6 +26,7 @@ __all__ = [
     "FeatureCache",
     "SSLFeatures",
     "SpeakerStandardScaler",
+    "TextFeatures",
     "VQWav2Vec",
     "load_audio",
 ]
