@@ -3,6 +3,8 @@
 from numbers import Real
 
 import numpy as np
+import sklearn
+from sklearn.metrics._scorer import _BaseScorer
 
 from ._scoring import (
     CONSTANT_KEY,
@@ -17,6 +19,42 @@ from ._scoring import (
 __all__ = ["fairness_tolerance_refit"]
 
 _STATISTICS = ("mean", "worst")
+
+#: Taken off a fold's score where the fold misses the tolerance: for scores
+#: in [0, 1], a candidate that meets it on every fold of up to ten ranks
+#: above any candidate that misses it on one.
+PENALTY = 10.0
+
+
+class _ConstrainedScorer(_BaseScorer):
+    """One scorer for searches that take a single metric (successive halving).
+
+    Returns the score on a fold where the fold's fairness meets the
+    tolerance and the predictions are not constant, and the score less
+    :data:`PENALTY` elsewhere.
+    """
+
+    def __init__(self, rule):
+        super().__init__(None, 1, {}, response_method="predict")
+        self.rule = rule
+
+    def __repr__(self):
+        return f"{self.rule!r}.scorer"
+
+    def _get_metadata_request(self):
+        # the metadata the fairness scorer asks for (sensitive_features)
+        return self.rule.scoring[self.rule.fairness_key]._get_metadata_request()
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        rule = self.rule
+        score = float(rule.scoring[rule.score_key](estimator, X, y_true))
+        with sklearn.config_context(enable_metadata_routing=True):
+            stored = rule.scoring[rule.fairness_key](estimator, X, y_true, **kwargs)
+        ok = bool(meets(fairness_value(stored, rule.lower_is_fairer), rule.tolerance,
+                        rule.lower_is_fairer))
+        if rule.exclude_constant:
+            ok = ok and np.unique(np.asarray(estimator.predict(X))).size > 1
+        return score if ok else score - PENALTY
 
 
 def _split_values(cv_results, key):
@@ -40,6 +78,12 @@ class FairnessToleranceRefit:
     score_key, fairness_key : str
         Keys of the score and of the fairness in ``cv_results_``
         (``mean_test_<key>``).
+    scorer : callable
+        A single scorer for searches that take one metric and choose by it
+        alone (``HalvingGridSearchCV``, ``HalvingRandomSearchCV``): the
+        fold's score where the fold meets the tolerance, the score less 10
+        where it does not (for scores in [0, 1]). Check the result with
+        :meth:`check`.
     """
 
     def __init__(self, tolerance, *, score, fairness, statistic, exclude_constant):
@@ -60,6 +104,7 @@ class FairnessToleranceRefit:
                         self.fairness_key: fairness_scorer}
         if exclude_constant:
             self.scoring[CONSTANT_KEY] = constant_prediction_scorer
+        self.scorer = _ConstrainedScorer(self)
 
     def __repr__(self):
         return (f"fairness_tolerance_refit({self.tolerance!r}, score={self.score!r}, "
@@ -117,6 +162,35 @@ class FairnessToleranceRefit:
         chosen = next(i for i in order if feasible[i])
         return int(rows[chosen])
 
+    def check(self, search):
+        """Raise unless a single-metric search (``scoring=scorer``) chose a fair point.
+
+        Successive halving picks the best mean of :attr:`scorer` among its
+        last round and ignores a ``refit`` callable; a chosen candidate
+        that missed the tolerance on some fold shows the penalty.
+
+        Parameters
+        ----------
+        search : fitted search with ``scoring=self.scorer``
+
+        Returns
+        -------
+        search
+            The same search, when its ``best_index_`` met the tolerance on
+            every fold.
+        """
+        results = search.cv_results_
+        splits = _split_values(results, "score")[search.best_index_]
+        if np.all(splits > -PENALTY / 2):
+            return search
+        raise ValueError(
+            f"no candidate of the last round has {self.fairness_key} "
+            f"{bound_words(self.lower_is_fairer)} tolerance={self.tolerance!r} on "
+            f"every inner fold (the chosen {results['params'][search.best_index_]!r} "
+            f"misses it on {int(np.sum(splits <= -PENALTY / 2))} of {splits.size}). "
+            "Loosen the tolerance or extend the grid toward stronger fairness weights."
+        )
+
     def _none_message(self, cv_results, rows, fairness, usable):
         where = ("mean over the inner folds" if self.statistic == "mean"
                  else "worst inner fold")
@@ -145,10 +219,8 @@ def fairness_tolerance_refit(tolerance, *, score="accuracy",
                              exclude_constant=True):
     """A ``refit`` rule: the best-scoring candidate whose fairness meets a tolerance.
 
-    For :class:`~sklearn.model_selection.GridSearchCV`,
-    :class:`~sklearn.model_selection.RandomizedSearchCV` and
-    :class:`~sklearn.model_selection.HalvingGridSearchCV` (the last round's
-    candidates only), over any estimator that takes ``sensitive_features``
+    For :class:`~sklearn.model_selection.GridSearchCV` and
+    :class:`~sklearn.model_selection.RandomizedSearchCV`, over any estimator that takes ``sensitive_features``
     through metadata routing (:class:`~fairrep.FairRep`,
     :class:`~fairrep.baselines.DNNClassifier`,
     :class:`~fairrep.baselines.LFR`, :class:`~fairrep.baselines.NRL`, a
@@ -159,6 +231,12 @@ def fairness_tolerance_refit(tolerance, *, score="accuracy",
     needs ``scoring=refit.scoring``, which holds the score, the fairness
     scorer (it requests ``sensitive_features``) and a flag for candidates
     that predict one class.
+
+    :class:`~sklearn.model_selection.HalvingGridSearchCV` takes one metric
+    and ignores a ``refit`` callable: give it ``scoring=refit.scorer`` (the
+    score on a fold that meets ``t``, the score less 10 on one that does
+    not) and call ``refit.check(search)`` after ``fit``, which raises unless
+    the chosen candidate met ``t`` on every fold.
 
     The fairness weights of the paper (:math:`\\alpha` and the adversary's
     weight in eq. 1, grid-searched in section 3.1) are the usual grid.
@@ -192,6 +270,7 @@ def fairness_tolerance_refit(tolerance, *, score="accuracy",
     refit : callable
         ``refit(cv_results) -> int`` for the search's ``refit``, with
         attributes ``scoring`` (pass it as the search's ``scoring``),
+        ``scorer`` and method ``check`` (for successive halving),
         ``score_key`` and ``fairness_key``. It raises ``ValueError`` naming
         ``tolerance`` and the fairest candidate when none meets ``t``.
 
@@ -232,7 +311,7 @@ def fairness_tolerance_refit(tolerance, *, score="accuracy",
     if statistic not in _STATISTICS:
         raise ValueError(f"statistic must be one of {_STATISTICS}; got {statistic!r}.")
     if not isinstance(exclude_constant, (bool, np.bool_)):
-        raise ValueError(
+        raise TypeError(
             f"exclude_constant must be True or False; got {exclude_constant!r}.")
     return FairnessToleranceRefit(
         float(tolerance), score=score, fairness=fairness, statistic=statistic,

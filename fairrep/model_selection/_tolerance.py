@@ -7,19 +7,33 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import sklearn
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.base import _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
-from sklearn.utils._metadata_requests import (MetadataRouter, MethodMapping,
-                                              _routing_enabled, process_routing)
+from sklearn.utils._metadata_requests import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._validation import check_same_length, check_sensitive_features
-from ._scoring import (bound_words, fairness_value, meets, resolve_fairness,
-                       resolve_score)
+from ._scoring import (
+    bound_words,
+    fairness_value,
+    meets,
+    resolve_fairness,
+    resolve_score,
+)
 
 __all__ = ["FairnessTolerance"]
 
@@ -215,7 +229,7 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if _routing_enabled():
             routed = process_routing(self, "fit", sensitive_features=s_train)
             return dict(routed.estimator.fit)
-        fit = getattr(self.estimator, "fit")
+        fit = self.estimator.fit
         if "sensitive_features" in inspect.signature(fit).parameters:
             return {"sensitive_features": s_train}
         raise ValueError(
