@@ -2,7 +2,6 @@
 
 import logging
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,8 +49,10 @@ def test_real_counts_and_columns(popquorn_home, popquorn):
     assert everyone.raters["gender"].value_counts().to_dict() == {
         "Woman": 131, "Man": 124, "Non-binary": 7,
     }
-    assert everyone.notes == ["85 of 1500 texts have no truth (a tie in the majority "
-                              "vote of the binary classes); the study leaves them out."]
+    assert everyone.notes == [(
+        "85 of 1500 texts have no truth (a tie in the majority vote of the binary "
+        "classes); the study leaves them out."
+    )]
     # default: non-binary raters left out, with the reason in the notes
     t, r = popquorn.texts, popquorn.ratings
     assert list(t.columns) == ["text", "n_ratings", "mean_offensiveness", "fold", "truth"]

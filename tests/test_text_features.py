@@ -16,8 +16,11 @@ from sklearn.utils._param_validation import InvalidParameterError
 from conftest import require_module
 from fairrep.features import TextFeatures
 
-WORDS = ("good great fine kind nice calm bad awful rude mean nasty cruel the a day work "
-         "people you are is was very so").split()
+WORDS = [
+    "good", "great", "fine", "kind", "nice", "calm", "bad", "awful", "rude", "mean",
+    "nasty", "cruel", "the", "a", "day", "work", "people", "you", "are", "is", "was",
+    "very", "so",
+]
 
 
 def _texts(n, seed=0):

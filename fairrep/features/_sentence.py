@@ -81,7 +81,7 @@ class SentenceEncoder:
         from ..utils._torch import resolve_device
 
         root = Path(model_path)
-        encoder, pooling, normalize = root, pooling, False
+        encoder, normalize = root, False
         if (root / "modules.json").is_file():
             encoder, pooling, normalize = _read_modules(root, pooling)
         if not (encoder / "config.json").is_file():
