@@ -340,3 +340,21 @@ def test_path_of_dicts_and_refit_on_all_data():
                        "predicting one class"):
         clone(search).set_params(tolerance=0.0, values=path[1:]).fit(
             X, y, sensitive_features=s)
+
+
+def test_refine_bisects_the_cliff_into_a_constant_model():
+    """Weight 1 is unfair (gap 0.46) and 1e-6 predicts one class: the points
+    between them are found by bisection (geometric midpoints)."""
+    X, y, s = planted(n=600)
+    search = FairnessTolerance(_CountingClassifier(), param="C", values=[1.0, 1e-6],
+                               tolerance=0.3, n_refine=4, random_state=0)
+    search.fit(X, y, sensitive_features=s)
+    path = search.path_
+    np.testing.assert_allclose(path["value"][2:4], [1e-3, np.sqrt(1e-3)])
+    assert path["constant"][:2] == [False, True] and len(path["value"]) == 6
+    assert path["fairness"][0] > 0.4
+    assert search.best_index_ >= 2 and search.best_fairness_ <= 0.3
+    assert not path["constant"][search.best_index_]
+    # without refinement the path has no point that counts
+    with pytest.raises(ValueError, match="1 point\\(s\\) predicting one class"):
+        clone(search).set_params(n_refine=0).fit(X, y, sensitive_features=s)

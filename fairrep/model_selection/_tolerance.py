@@ -71,8 +71,8 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     :class:`~sklearn.pipeline.Pipeline` name them ``"<step>__alpha"``. The
     accuracy usually falls and the parity gap shrinks along such a path,
     sometimes with a cliff where the model gives up and predicts one class;
-    ``n_refine`` bisects the step where the path first meets ``t`` to move
-    the chosen point toward the edge.
+    ``n_refine`` bisects the step into the *edge*, the first point that
+    meets ``t`` or predicts one class, to move the chosen point toward it.
 
     Parameters
     ----------
@@ -95,11 +95,15 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     fairness : "statistical_parity" or scorer, default="statistical_parity"
         The constrained quantity; see :func:`fairness_tolerance_refit`.
     search : {"first", "all"}, default="first"
-        ``"first"`` stops at the first point that meets ``t`` (then refines);
-        ``"all"`` fits every value and keeps the best point that meets ``t``.
+        ``"first"`` stops at the edge, the first point that meets ``t`` or
+        predicts one class (then refines); ``"all"`` fits every value and
+        keeps the best point that meets ``t``.
     n_refine : int, default=0
-        Bisection steps (geometric midpoints) between the last value that
-        misses ``t`` and the first that meets it. Needs numeric values.
+        Bisection steps (geometric midpoints) between the edge and the
+        point before it: a midpoint that meets ``t`` or predicts one class
+        becomes the new edge, one that misses ``t`` the new start. Where the
+        path jumps from a gap above ``t`` to a constant model, this finds
+        the points in between. Needs numeric values.
     validation_fraction : float, default=0.25
         Share of the data held out (stratified on class x group) when ``fit``
         is given no ``X_val``.
@@ -323,19 +327,21 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             fitted.append(model)
             return ok, constant
 
-        first = None
+        # the edge: the first point that meets t or, stronger than needed,
+        # predicts one class (the cliff); the step before it is bisected
+        edge = None
         for index, params in enumerate(points):
-            ok, _ = evaluate(params)
-            if ok and first is None:
-                first = index
+            ok, constant = evaluate(params)
+            if edge is None and (ok or (constant and self.exclude_constant)):
+                edge = index
                 if self.search == "first":
                     break
-        if first is not None and first > 0 and self.n_refine:
-            low, high = points[first - 1][self.param], points[first][self.param]
+        if edge is not None and edge > 0 and self.n_refine:
+            low, high = points[edge - 1][self.param], points[edge][self.param]
             for _ in range(self.n_refine):
                 middle = _midpoint(low, high)
                 ok, constant = evaluate({self.param: middle})
-                if ok or constant:
+                if ok or (constant and self.exclude_constant):
                     high = middle
                 else:
                     low = middle
