@@ -261,32 +261,37 @@ def build_parser():
         "reproduce",
         help="run the whole study on a real corpus (or any ratings table)",
         description=(
-            "The paper's study on IEMOCAP, CREMA-D, Emo-DB, the simulated corpus or "
-            "a long ratings table with precomputed features; finished fits are kept in "
+            "The paper's study on IEMOCAP, CREMA-D, Emo-DB, POPQUORN (texts rated by "
+            "raters of known gender), the simulated corpus or a long ratings table "
+            "with precomputed features; finished fits are kept in "
             "OUT/partial and reused by a rerun with the same settings."
         ),
     )
     reproduce.add_argument("--corpus", required=True, choices=CORPORA,
                            help="the corpus to study")
     reproduce.add_argument("--data-home", type=Path, default=None,
-                           help="the corpus folder (iemocap, crema-d, emodb)")
+                           help="the corpus folder (iemocap, crema-d, emodb, popquorn)")
     reproduce.add_argument("--features", choices=FEATURE_SETS, default=None,
                            help="front end: egemaps (default for audio corpora), "
-                                "vq-wav2vec (--checkpoint), ssl (--model) or "
-                                "precomputed (--features-file)")
+                                "vq-wav2vec (--checkpoint), ssl (--model); for texts "
+                                "tfidf (default for popquorn, no weights) or sentence "
+                                "(--model); or precomputed (--features-file)")
     reproduce.add_argument("--features-file", type=Path, default=None,
                            help=".npy (rows in corpus order) or .csv/.parquet (first "
                                 "column: item id) feature matrix")
     reproduce.add_argument("--checkpoint", type=Path, default=None,
                            help="fairseq vq-wav2vec checkpoint (--features vq-wav2vec)")
     reproduce.add_argument("--model", type=Path, default=None,
-                           help="local wav2vec 2.0/HuBERT/WavLM folder (--features ssl)")
+                           help="local wav2vec 2.0/HuBERT/WavLM folder (--features ssl) "
+                                "or transformers/sentence-transformers text encoder "
+                                "folder (--features sentence)")
     reproduce.add_argument("--cache-dir", type=Path, default=None,
                            help="feature cache (default: OUT/feature-cache)")
     reproduce.add_argument("--rater-groups", default=None,
                            help="iemocap: evaluator->group mapping (JSON/CSV file or "
                                 "'E1=female,E2=male,...'); crema-d: pools, e.g. "
-                                "'voice,audiovisual'")
+                                "'voice,audiovisual'; popquorn: the genders kept "
+                                "(default 'Man,Woman')")
     reproduce.add_argument("--max-items", type=_positive("--max-items"), default=None,
                            help="study a seeded random subset of this many items")
     reproduce.add_argument("--n-samples", type=_positive("--n-samples"), default=3000,
@@ -321,9 +326,20 @@ def build_parser():
 
 def _check_reproduce(args):
     """Combinations argparse cannot express; the message names the arguments."""
+    from .experiments._text_corpora import TEXT_FEATURE_SETS
+
     corpus, features = args.corpus, args.features
-    if corpus in ("iemocap", "crema-d", "emodb") and args.data_home is None:
+    if corpus in ("iemocap", "crema-d", "emodb", "popquorn") and args.data_home is None:
         return f"--corpus {corpus} needs --data-home (the corpus folder)"
+    if corpus == "popquorn" and not args.data_home.exists():
+        return (f"--data-home {args.data_home} does not exist (expected the POPQUORN "
+                "folder, holding offensiveness_raw_data.csv)")
+    if features in TEXT_FEATURE_SETS and corpus != "popquorn":
+        return (f"--features {features} is a text front end, for --corpus popquorn "
+                f"(got --corpus {corpus})")
+    if corpus == "popquorn" and features not in (None, "precomputed", *TEXT_FEATURE_SETS):
+        return (f"--corpus popquorn holds texts: use --features tfidf, sentence or "
+                f"precomputed (got --features {features})")
     if corpus == "synthetic" and features is not None:
         return ("--corpus synthetic brings its own simulated features; leave out "
                 f"--features (got {features})")
@@ -344,6 +360,9 @@ def _check_reproduce(args):
         return "--features vq-wav2vec needs --checkpoint (a fairseq vq-wav2vec .pt file)"
     if features == "ssl" and args.model is None:
         return "--features ssl needs --model (a local wav2vec 2.0/HuBERT/WavLM folder)"
+    if features == "sentence" and args.model is None:
+        return ("--features sentence needs --model (a local transformers or "
+                "sentence-transformers folder)")
     if corpus == "iemocap" and args.rater_groups is None:
         return ("--corpus iemocap needs --rater-groups: map every evaluator to a group "
                 "(no public source names their genders)")

@@ -32,10 +32,10 @@ from ..utils._validation import is_missing
 __all__ = ["CORPORA", "FEATURE_SETS", "corpus_bundle", "load_corpus"]
 
 #: The corpora :func:`load_corpus` knows.
-CORPORA = ("synthetic", "iemocap", "crema-d", "emodb", "table")
+CORPORA = ("synthetic", "iemocap", "crema-d", "emodb", "popquorn", "table")
 
 #: The feature extractors :func:`load_corpus` knows.
-FEATURE_SETS = ("egemaps", "vq-wav2vec", "ssl", "precomputed")
+FEATURE_SETS = ("egemaps", "vq-wav2vec", "ssl", "tfidf", "sentence", "precomputed")
 
 #: Above this many sessions (or speakers, for corpora without sessions) the
 #: speakers are packed into :data:`N_SPEAKER_FOLDS` speaker-disjoint folds, so
@@ -528,7 +528,7 @@ def load_corpus(
 
     Parameters
     ----------
-    name : {"synthetic", "iemocap", "crema-d", "emodb", "table"}
+    name : {"synthetic", "iemocap", "crema-d", "emodb", "popquorn", "table"}
         - ``"synthetic"``: the embedded simulated corpus
           (:func:`~fairrep.datasets.make_rater_perspectives`, ``n_samples``
           items, its own features; ``features`` must be None).
@@ -545,6 +545,9 @@ def load_corpus(
           runs stage 1 only (Exp2 needs rater groups), with speaker sex as
           the sensitive group; folds: the 10 speakers paired into 5 sessions
           of one male and one female speaker (:func:`pair_speakers`).
+        - ``"popquorn"``: rated texts with rater gender, described by a text
+          front end (``features``: ``"tfidf"``, ``"sentence"`` with
+          ``model``); see :func:`~fairrep.experiments._text_corpora.load_text_corpus`.
         - ``"table"``: any long ratings table ``ratings_file`` (CSV, TSV or
           Parquet; one row per rating with ``item_column``,
           ``group_column``, ``label_column``, optionally ``rater_column``,
@@ -554,10 +557,13 @@ def load_corpus(
           sessions or speakers, items are dealt into 5 random folds.
     data_home : str or path-like, default=None
         The corpus folder (required for iemocap, crema-d and emodb).
-    features : {"egemaps", "vq-wav2vec", "ssl", "precomputed"}, default=None
+    features : {"egemaps", "vq-wav2vec", "ssl", "tfidf", "sentence", \
+"precomputed"}, default=None
         The front end: :class:`~fairrep.features.EGeMAPS` (default for audio
         corpora), :class:`~fairrep.features.VQWav2Vec` (``checkpoint``),
-        :class:`~fairrep.features.SSLFeatures` (``model``) or a matrix in
+        :class:`~fairrep.features.SSLFeatures` (``model``), for texts
+        :class:`~fairrep.features.TextFeatures` (``"tfidf"``, the default, or
+        ``"sentence"`` with ``model``) or a matrix in
         ``features_file`` (see :func:`read_precomputed_features`). Extracted
         features are cached in ``cache_dir``, so a rerun reuses them.
     features_file, checkpoint, model : str or path-like, default=None
@@ -568,7 +574,8 @@ def load_corpus(
         Where the neural featurizers run.
     rater_groups : mapping, sequence or str, default=None
         iemocap: evaluator -> group mapping (or a JSON/CSV file, or
-        ``"E1=female,E2=male"``); crema-d: the pools (``"voice,audiovisual"``).
+        ``"E1=female,E2=male"``); crema-d: the pools (``"voice,audiovisual"``);
+        popquorn: the genders kept (``"Man,Woman,Non-binary"``).
     max_items : int, default=None
         Keep a seeded random subset of this many items (before feature
         extraction), for quick runs.
@@ -593,6 +600,10 @@ truth_column, speaker_column, session_column
         raise ValueError(f"name must be one of {CORPORA}; got {name!r}.")
     if features is not None and features not in FEATURE_SETS:
         raise ValueError(f"features must be one of {FEATURE_SETS} or None; got {features!r}.")
+    from ._text_corpora import TEXT_CORPORA, check_text_features, load_text_corpus
+
+    if check_text_features(name, features) is not None:
+        raise ValueError(check_text_features(name, features))
     if name == "synthetic":
         if features is not None:
             raise ValueError(
@@ -612,6 +623,12 @@ truth_column, speaker_column, session_column
         )
     if data_home is None:
         raise ValueError(f"the {name} corpus needs data_home (the corpus folder).")
+    if name in TEXT_CORPORA:
+        return load_text_corpus(
+            name, data_home=data_home, features=features, features_file=features_file,
+            model=model, rater_groups=_parse_rater_groups(rater_groups, name),
+            cache_dir=cache_dir, device=device, max_items=max_items,
+            random_state=random_state, progress_bar=progress_bar)
     features = features or "egemaps"
     feature_options = {
         "features_file": features_file, "checkpoint": checkpoint, "model": model,
