@@ -89,9 +89,10 @@ class RepresentationModule(nn.Module):
     dropout : float
     standardize : bool, default=False
         If True the embedding layer is ``Linear -> BatchNorm1d(affine=False)``
-        instead of ``Linear -> ReLU``: every unit of the embedding has zero
-        mean and unit variance over the batch while training (the running
-        statistics at inference), so its scale is fixed.
+        (:class:`Standardize`) instead of ``Linear -> ReLU``: every unit of
+        the embedding has zero mean and unit variance over the batch while
+        training (the running statistics at inference), so its scale is
+        fixed.
     """
 
     def __init__(self, n_features, layer_sizes, n_classes, dropout, standardize=False):
