@@ -29,6 +29,7 @@ EXPECTED_OUTPUT = {
     "plot_grid_search_fairness.py": "chosen: {",
     "plot_tabular_dropin.py": "FairRep -> LogisticRegression",
     "plot_speech_pipeline.py": "feature matrix: (",
+    "plot_tolerance.py": "chosen: alpha = ",
 }
 
 
@@ -68,6 +69,11 @@ def test_simulated_corpus_example_runs(script, tmp_path):
 def test_tabular_example_runs(tmp_path):
     require_module("dalex")
     _run("plot_tabular_dropin.py", tmp_path)
+
+
+def test_tolerance_example_runs(tmp_path):
+    require_module("dalex")
+    _run("plot_tolerance.py", tmp_path)
 
 
 def test_speech_example_runs_on_synthetic_clips(tmp_path):
