@@ -50,17 +50,23 @@ def verdict(summary, point, tolerances):
                      f"({mine.accuracy - mine.majority:+.3f} vs {spread_acc:.3f})")
         parts.append(f"parity within t + spread: {mine.parity <= t + spread_par} "
                      f"(parity / t = {mine.parity / t:.2f})")
-        if not blind.empty:
-            best = blind.sort_values("accuracy").iloc[-1]
-            parts.append(f"vs best group-blind peer {best.method} {best.accuracy:.3f}: "
-                         f"{100 * (mine.accuracy - best.accuracy):+.1f} points, "
-                         f"accuracy ratio {mine.accuracy / best.accuracy:.3f}, "
-                         f"fit-time ratio {mine.fit_time_s / best.fit_time_s:.1f}")
-        if not aware.empty:
-            best = aware.sort_values("accuracy").iloc[-1]
-            parts.append(f"vs best group-aware post-processor {best.method} "
-                         f"{best.accuracy:.3f}: "
-                         f"{100 * (mine.accuracy - best.accuracy):+.1f} points")
+        # the same bar for the peers: test parity within t + their own spread
+        within = (peers.parity <= t + peers.parity_sd.fillna(0.0))
+        for label, group in [("group-blind peer", blind),
+                             ("group-blind peer within t + spread on test",
+                              blind[within.reindex(blind.index)]),
+                             ("group-aware post-processor", aware),
+                             ("group-aware post-processor within t + spread on test",
+                              aware[within.reindex(aware.index)])]:
+            if group.empty:
+                parts.append(f"no {label}")
+                continue
+            best = group.sort_values("accuracy").iloc[-1]
+            parts.append(f"vs best {label}: {best.method} {best.accuracy:.3f} at "
+                         f"{best.parity:.3f}: "
+                         f"{100 * (mine.accuracy - best.accuracy):+.1f} points "
+                         f"(ratio {mine.accuracy / best.accuracy:.3f}), fit-time "
+                         f"ratio {mine.fit_time_s / best.fit_time_s:.1f}")
         lines.append("\n    ".join(parts))
     return lines
 
@@ -94,7 +100,7 @@ def plot(summary, path):
                ylabel="test accuracy")
     handles = [plt.Line2D([], [], color=c, marker="o", ls="", label=m)
                for m, c in colours.items() if m in set(summary.method)]
-    handles += [plt.Line2D([], [], color="k", marker=mk, ls="", mfc="none",
+    handles += [plt.Line2D([], [], color="gray", marker=mk, ls="",
                            label=f"t = {t:g}") for t, mk in markers.items()]
     fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8)
     fig.text(0.01, 0.01, "hollow: needs the group at prediction time; "

@@ -416,13 +416,18 @@ def main(argv=None):
     parser.add_argument("--point", default="FairRep score", choices=FAIRREP,
                         help="the fairrep path judged against the bar")
     parser.add_argument("--out-dir", type=Path, default=Path("."))
+    parser.add_argument("--from-csv", type=Path, default=None,
+                        help="summarize a tolerance_runs.csv of an earlier run")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    table = pd.concat([run(dataset, seed, args) for dataset in args.datasets
-                       for seed in args.seeds], ignore_index=True)
-    table.to_csv(args.out_dir / "tolerance_runs.csv", index=False)
+    if args.from_csv is not None:
+        table = pd.read_csv(args.from_csv)
+    else:
+        table = pd.concat([run(dataset, seed, args) for dataset in args.datasets
+                           for seed in args.seeds], ignore_index=True)
+        table.to_csv(args.out_dir / "tolerance_runs.csv", index=False)
     summary = summarize(table)
     summary.to_csv(args.out_dir / "tolerance_summary.csv", index=False)
     with pd.option_context("display.width", 200, "display.max_rows", 500):
