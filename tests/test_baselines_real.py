@@ -123,6 +123,7 @@ def test_german_our_lfr_objective_beats_aif360_sklearn(german):
     assert ours.loss_ <= float(their_loss)
 
 
+@pytest.mark.slow
 def test_arrests_every_baseline_in_one_comparison(arrests):
     """DNN, NRL and the fairlearn adapters on one real split, through one interface."""
     require_module("fairlearn")

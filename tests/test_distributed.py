@@ -32,6 +32,9 @@ from skorch.callbacks import Callback
 from fairrep import FairRep
 from fairrep.metrics import statistical_parity_scorer
 
+# starts Dask (and Ray) clusters
+pytestmark = pytest.mark.slow
+
 PARAM_GRID = {"alpha": [0.01, 0.001], "adversary_weight": [0, 1]}
 N_SPLITS = 2
 N_CANDIDATES = 4

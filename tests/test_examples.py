@@ -16,6 +16,9 @@ import pytest
 
 from conftest import require_module
 
+# each example trains the models it shows (10-30 s each)
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 # Each script takes 5-35 s on two busy cores; the limit leaves room for a

@@ -28,6 +28,9 @@ from fairrep.raters import perspective_split
 from fairrep.representation import FairRep
 from fairrep.utils._validation import is_missing
 
+# the paper's protocol at IEMOCAP size: five folds of two 30-epoch models (minutes)
+pytestmark = pytest.mark.slow
+
 EPOCHS = 30
 
 

@@ -10,6 +10,7 @@ the trade-off shows up here with the whole slice in the message.
 """
 
 import numpy as np
+import pytest
 import pandas as pd
 import torch
 
@@ -18,6 +19,9 @@ from fairrep.baselines import ExponentiatedGradientClassifier, is_degenerate
 from fairrep.datasets import load_tabular, split_tabular
 from fairrep.metrics import statistical_parity_score
 from fairrep.representation import FairRep
+
+# reruns a slice of the tabular sweep with ExponentiatedGradient (15-20 s each)
+pytestmark = pytest.mark.slow
 
 PARITY_LIMIT = 0.02
 
