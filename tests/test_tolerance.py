@@ -358,3 +358,27 @@ def test_refine_bisects_the_cliff_into_a_constant_model():
     # without refinement the path has no point that counts
     with pytest.raises(ValueError, match="1 point\\(s\\) predicting one class"):
         clone(search).set_params(n_refine=0).fit(X, y, sensitive_features=s)
+
+
+def test_min_score_majority_rejects_a_model_no_better_than_the_majority_class():
+    """C = 1e-3 predicts class 1 a few times (gap 0.04, accuracy 0.62 against
+    the majority's 0.60): fair in name only. With ``min_score="majority"``
+    it does not count."""
+    X, y, s = planted(n=600)
+    search = FairnessTolerance(_CountingClassifier(), param="C", values=[1.0, 1e-3],
+                               tolerance=0.1, random_state=0)
+    assert search.fit(X, y, sensitive_features=s).best_params_ == {"C": 1e-3}
+    assert search.min_score_ is None
+    strict = clone(search).set_params(min_score=0.65)
+    with pytest.raises(ValueError, match=r"1 point\(s\) scoring at most "
+                       r"min_score=0\.65 do not count"):
+        strict.fit(X, y, sensitive_features=s)
+    # "majority": the validation score of predicting the training majority class;
+    # a constant model scores exactly that and does not count even when allowed
+    majority = clone(search).set_params(min_score="majority", values=[1e-6],
+                                        exclude_constant=False)
+    with pytest.raises(ValueError, match="scoring at most min_score=0.6"):
+        majority.fit(X, y, sensitive_features=s)
+    assert majority.min_score_ == pytest.approx(majority.path_["score"][0])
+    assert majority.path_["constant"] == [True]
+    assert majority.min_score_ == pytest.approx(0.6, abs=0.02)

@@ -14,6 +14,7 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
+from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 from sklearn.utils._metadata_requests import (
@@ -114,6 +115,12 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         the one measured).
     exclude_constant : bool, default=True
         Points predicting one class on the validation set do not count.
+    min_score : float, "majority" or None, default=None
+        Points whose validation score is at most this do not count, nor
+        serve as the edge's fair side: ``"majority"`` is the score of
+        predicting the training set's most frequent class, so that a model
+        that predicts the minority class a handful of times (fair only in
+        name) is not chosen. None sets no floor.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split.
 
@@ -131,6 +138,8 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Its parameters.
     best_score_, best_fairness_ : float
         Its validation score and fairness.
+    min_score_ : float or None
+        The floor used (the majority-class score for ``"majority"``).
     best_estimator_ : estimator
         The chosen fit (refitted on all the data when ``refit=True``).
     classes_ : ndarray of shape (n_classes,)
@@ -185,6 +194,7 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "refit": ["boolean"],
         "exclude_constant": ["boolean"],
+        "min_score": [Real, StrOptions({"majority"}), None],
         "random_state": ["random_state"],
     }
 
@@ -194,7 +204,7 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def __init__(self, estimator, *, param="alpha", values=(0.0, 0.1, 1.0, 10.0),
                  tolerance=0.02, score="accuracy", fairness="statistical_parity",
                  search="first", n_refine=0, validation_fraction=0.25, refit=False,
-                 exclude_constant=True, random_state=None):
+                 exclude_constant=True, min_score=None, random_state=None):
         self.estimator = estimator
         self.param = param
         self.values = values
@@ -206,6 +216,7 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.refit = refit
         self.exclude_constant = exclude_constant
+        self.min_score = min_score
         self.random_state = random_state
 
     # -- checks -------------------------------------------------------------
@@ -302,6 +313,10 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             train = tuple(_safe_indexing(a, rows_train) for a in (X, y, groups))
             valid = tuple(_safe_indexing(a, rows_val) for a in (X, y, groups))
         fit_kwargs = self._fit_kwargs(train[2])
+        self.min_score_ = self.min_score
+        if self.min_score == "majority":
+            majority = DummyClassifier(strategy="most_frequent").fit(train[0], train[1])
+            self.min_score_ = float(score(majority, valid[0], valid[1]))
 
         self.path_ = {key: [] for key in ("params", "value", "score", "fairness",
                                           "constant", "meets_tolerance", "fit_time")}
@@ -317,22 +332,24 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 gap = float(fairness_value(
                     fairness(model, valid[0], valid[1], sensitive_features=valid[2]),
                     lower_is_fairer))
-            ok = bool(meets(gap, self.tolerance, lower_is_fairer)) and not (
-                self.exclude_constant and constant)
-            for key, value in zip(self.path_, (
+            value = float(score(model, valid[0], valid[1]))
+            # a model that gave up: one class, or no better than the floor
+            gave_up = (self.exclude_constant and constant) or (
+                self.min_score_ is not None and value <= self.min_score_)
+            ok = bool(meets(gap, self.tolerance, lower_is_fairer)) and not gave_up
+            for key, item in zip(self.path_, (
                     params, None if self.param is None else params[self.param],
-                    float(score(model, valid[0], valid[1])), gap, bool(constant), ok,
-                    elapsed)):
-                self.path_[key].append(value)
+                    value, gap, bool(constant), ok, elapsed)):
+                self.path_[key].append(item)
             fitted.append(model)
-            return ok, constant
+            return ok, gave_up
 
         # the edge: the first point that meets t or, stronger than needed,
         # predicts one class (the cliff); the step before it is bisected
         edge = None
         for index, params in enumerate(points):
-            ok, constant = evaluate(params)
-            if edge is None and (ok or (constant and self.exclude_constant)):
+            ok, gave_up = evaluate(params)
+            if edge is None and (ok or gave_up):
                 edge = index
                 if self.search == "first":
                     break
@@ -340,8 +357,8 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             low, high = points[edge - 1][self.param], points[edge][self.param]
             for _ in range(self.n_refine):
                 middle = _midpoint(low, high)
-                ok, constant = evaluate({self.param: middle})
-                if ok or (constant and self.exclude_constant):
+                ok, gave_up = evaluate({self.param: middle})
+                if ok or gave_up:
                     high = middle
                 else:
                     low = middle
@@ -373,8 +390,14 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if constant.any():
             message += (f"; {int(constant.sum())} point(s) predicting one class do "
                         "not count")
-        usable = np.flatnonzero(~constant) if self.exclude_constant else np.arange(
-            constant.size)
+        usable = ~constant if self.exclude_constant else np.ones(constant.size, bool)
+        if self.min_score_ is not None:
+            low = np.asarray(self.path_["score"]) <= self.min_score_
+            if (low & usable).any():
+                message += (f"; {int((low & usable).sum())} point(s) scoring at most "
+                            f"min_score={self.min_score_:.4g} do not count")
+            usable &= ~low
+        usable = np.flatnonzero(usable)
         if usable.size:
             values = np.asarray(self.path_["fairness"])[usable]
             best = usable[(np.argmin if lower_is_fairer else np.argmax)(values)]
