@@ -288,7 +288,7 @@ def fairness_tolerance_refit(tolerance, *, score="accuracy",
     >>> import numpy as np, sklearn
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.model_selection import GridSearchCV
-    >>> from fairrep.baselines import ExponentiatedGradientClassifier
+    >>> from fairrep.baselines import LFR
     >>> from fairrep.model_selection import fairness_tolerance_refit
     >>> rng = np.random.RandomState(0)
     >>> s = rng.choice(["a", "b"], size=400)
@@ -297,13 +297,13 @@ def fairness_tolerance_refit(tolerance, *, score="accuracy",
     >>> refit = fairness_tolerance_refit(0.1)
     >>> with sklearn.config_context(enable_metadata_routing=True):
     ...     search = GridSearchCV(
-    ...         ExponentiatedGradientClassifier(random_state=0).set_fit_request(
+    ...         LFR(n_prototypes=5, random_state=0).set_fit_request(
     ...             sensitive_features=True),
-    ...         {"eps": [0.01, 0.5]}, scoring=refit.scoring, refit=refit, cv=3,
+    ...         {"fairness_weight": [0.0, 3.0, 30.0]}, scoring=refit.scoring, refit=refit, cv=3,
     ...     ).fit(X, y, sensitive_features=s)
     >>> gap = -search.cv_results_["mean_test_statistical_parity"][search.best_index_]
-    >>> bool(gap <= 0.1)
-    True
+    >>> bool(gap <= 0.1), search.best_params_
+    (True, {'fairness_weight': 3.0})
     """
     if isinstance(tolerance, bool) or not isinstance(tolerance, Real) or not (
             np.isfinite(tolerance)):
