@@ -602,9 +602,9 @@ def whitening_matrix(z, *, shrinkage=0.1):
     r"""The symmetric whitening matrix of a batch's shrunk covariance.
 
     With :math:`S` the covariance of the rows of ``z`` divided by its mean
-    variance :math:`v`, returns :math:`W = v^{-1/2} (S + ho I)^{-1/2}`,
+    variance :math:`v`, returns :math:`W = v^{-1/2} (S + \rho I)^{-1/2}`,
     so that ``z @ W`` has about unit variance in every direction the batch
-    spans, up to the shrinkage :math:`ho` (which keeps the inverse finite
+    spans, up to the shrinkage :math:`\rho` (which keeps the inverse finite
     when the batch has fewer rows than columns). A distance between the
     groups of ``z @ W`` counts a difference in any direction relative to
     the spread in that direction: the group cannot hide in a direction of
@@ -615,7 +615,7 @@ def whitening_matrix(z, *, shrinkage=0.1):
     ----------
     z : Tensor of shape (n_samples, n_features)
     shrinkage : float, default=0.1
-        :math:`ho`, relative to the mean variance.
+        :math:`\rho`, relative to the mean variance.
 
     Returns
     -------
