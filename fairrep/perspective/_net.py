@@ -85,8 +85,11 @@ class FairPerNet(NeuralNet):
         # no groups in fit (group_conditions None): no triplet term, as documented
         if group is not None and self.triplet_weight > 0 and self.group_conditions is not None:
             anchor, positive, negative = sample_triplets(group)
-            conditions = torch.as_tensor(self.group_conditions, dtype=torch.int64,
-                                         device=group.device)
+            conditions = getattr(self, "_condition_table", None)
+            if conditions is None or conditions.device != group.device:
+                # built once, not per batch
+                conditions = self._condition_table = torch.as_tensor(
+                    self.group_conditions, dtype=torch.int64, device=group.device)
             triplet_loss = conditional_triplet_loss(
                 embedding, anchor, positive, negative, conditions[group[anchor]],
                 margin=self.margin,
