@@ -3,7 +3,7 @@
 Feature 0 carries the label and is independent of the group; four features
 carry the group and nothing about the label (the data of
 ``tests/test_scale_free.py``). For each configuration it fits FairRep on 60 %
-of 1,500 rows and reports on the rest: accuracy, whether the predictions are
+of ``--n-samples`` rows and reports on the rest: accuracy, whether the predictions are
 constant, a fresh logistic-regression probe's accuracy at reading the group
 from the embedding, the scale-free group distance (energy distance over the
 mean pairwise distance) and the embedding's mean norm. The reference is a
@@ -14,6 +14,7 @@ configuration close, and at what accuracy?
 Usage::
 
     python benchmarks/bench_planted_scale.py --seed 0
+    python benchmarks/bench_planted_scale.py --n-samples 3000 --max-epochs 20 --seed 1
 """
 
 import argparse
@@ -65,10 +66,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="FairRep's random_state")
     parser.add_argument("--max-epochs", type=int, default=15)
+    parser.add_argument("--n-samples", type=int, default=1500,
+                        help="rows of planted data (60 %% train, 40 %% test)")
     parser.add_argument("--out", default=None, help="CSV of the table")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    X_tr, X_te, y_tr, y_te, s_tr, s_te = planted()
+    X_tr, X_te, y_tr, y_te, s_tr, s_te = planted(n=args.n_samples)
     blind = LogisticRegression().fit(X_tr[:, :1], y_tr).score(X_te[:, :1], y_te)
     rows = []
     for label, params in CONFIGURATIONS:

@@ -42,12 +42,14 @@ def planted():
 
 
 @pytest.fixture(scope="module")
-def alpha_path(planted):
-    X_tr, X_te, y_tr, y_te, s_tr, s_te = planted
+def alpha_path():
+    # the size of the measurement that showed eq. (1)'s collapse: 3,000 rows,
+    # 20 epochs (with 1,500 rows the network itself overfits: 0.71 at alpha 0)
+    X_tr, X_te, y_tr, y_te, s_tr, s_te = _planted(n=3000)
     torch.set_num_threads(1)
     rows = {}
     for alpha in (0.0, 1.0, 100.0):
-        model = FairRep(alpha=alpha, adversary_weight=0.0, max_epochs=15,
+        model = FairRep(alpha=alpha, adversary_weight=0.0, max_epochs=20,
                         random_state=0).fit(X_tr, y_tr, sensitive_features=s_tr)
         Z_tr, Z_te = model.transform(X_tr), model.transform(X_te)
         probe = LogisticRegression(max_iter=2000).fit(Z_tr, s_tr).score(Z_te, s_te)
@@ -72,12 +74,13 @@ def test_large_alpha_keeps_accuracy_and_removes_the_group(alpha_path):
         # the embedding keeps its scale: 64 standardised units, norm about 8
         assert 4.0 < row["norm"] < 12.0, message
     for alpha in (1.0, 100.0):
-        # near the best group-blind representation (x0 alone): measured 0.733
-        # and 0.703 against 0.760 (alpha = 0: 0.712); the mini-batch estimate's
-        # noise costs some accuracy at very large alpha (docs/fairrep.rst)
-        assert rows[alpha]["accuracy"] > blind - 0.1, message
-        # the scale-free group distance falls >10x (0.183 -> 0.011, 0.015) and a
-        # fresh probe reads less of the group (0.940 -> 0.893, 0.878)
+        # the accuracy of the best group-blind representation (x0 alone, 0.778)
+        # and of the same network without the term: measured at seeds 0/1/2,
+        # alpha 100: 0.762 / 0.766 / 0.765 against alpha 0: 0.766 / 0.767 / 0.770
+        assert rows[alpha]["accuracy"] > blind - 0.03, message
+        assert rows[alpha]["accuracy"] > rows[0.0]["accuracy"] - 0.02, message
+        # the scale-free group distance falls >10x (0.092 -> 0.008 at alpha 100)
+        # and a fresh probe reads less of the group (0.922 -> 0.838)
         assert rows[alpha]["distance"] < 0.25 * rows[0.0]["distance"], message
         assert rows[alpha]["probe"] < rows[0.0]["probe"] - 0.03, message
 
