@@ -13,7 +13,9 @@ The paper's baselines:
 - :class:`NRL`: an encoder with a Wasserstein critic (Feng et al., 2019),
   i.e. :class:`~fairrep.FairRep` without its group adversary.
 
-Adapters, named after the library and the method they wrap:
+Adapters (one module per library, on one base class that validates the
+input, requires the groups and fixes the fit/predict skeleton), named after
+the library and the method they wrap:
 
 - :class:`FairlearnAdversarial`: fairlearn's ``AdversarialFairnessClassifier``.
 - :class:`FairlearnPrototype`: fairlearn's ``PrototypeRepresentationLearner``.
@@ -26,15 +28,14 @@ Adapters, named after the library and the method they wrap:
 "fair" result that means nothing; :func:`compare_methods` flags it.
 """
 
-from ._adapters import (
-    AIF360LFR,
-    AIF360ClassicLFR,
+from ._aif360 import AIF360LFR, AIF360ClassicLFR
+from ._compare import compare_methods, is_degenerate
+from ._dnn import DNNClassifier
+from ._fairlearn import (
     ExponentiatedGradientClassifier,
     FairlearnAdversarial,
     FairlearnPrototype,
 )
-from ._compare import compare_methods, is_degenerate
-from ._dnn import DNNClassifier
 from ._lfr import LFR
 from ._nrl import NRL
 
