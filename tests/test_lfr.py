@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from conftest import require_module
-from fairrep.baselines import LFR, _lfr
+from fairrep.baselines import LFR, _lfr_objective, _lfr_solvers
 from fairrep.baselines._lfr import lfr_objective
 from fairrep.experiments import per_class_f1
 from fairrep.metrics import make_statistical_parity_scorer, statistical_parity_score
@@ -302,8 +302,6 @@ def test_lbfgs_matches_or_beats_aif360_sklearn_objective():
 def test_lbfgs_stall_stop_keeps_the_objective(monkeypatch):
     # The stop on a stalled objective ends L-BFGS sooner than its other
     # criteria would, at (nearly) the same objective.
-    from fairrep.baselines import _lfr
-
     X, y, s = planted_bias(n=400, seed=9, n_features=32)
     params = {"n_prototypes": 5, "max_iter": 3000}
     with warnings.catch_warnings():
@@ -312,7 +310,7 @@ def test_lbfgs_stall_stop_keeps_the_objective(monkeypatch):
             LFR(**params, random_state=seed).fit(X, y, sensitive_features=s)
             for seed in range(3)
         ]
-    monkeypatch.setattr(_lfr, "_LBFGS_WINDOW", 10**9)
+    monkeypatch.setattr(_lfr_solvers, "_LBFGS_WINDOW", 10**9)
     full = [
         LFR(**params, random_state=seed).fit(X, y, sensitive_features=s)
         for seed in range(3)
@@ -356,7 +354,7 @@ def test_chunked_objective_equals_the_whole_set(reference):
               "fairness_weight": 7.0, "fairness_reference": reference}
     Xt, yt, st, Vt, Lt = _torch(X, y, s, V, logits)
     whole, whole_terms = lfr_objective(Xt.double(), yt, st, Vt, Lt, **kwargs)
-    chunked, chunked_terms = _lfr._chunked_objective(
+    chunked, chunked_terms = _lfr_objective.chunked_objective(
         Xt, yt, st, Vt, Lt, chunk_rows=10, **kwargs
     )
     assert chunked_terms[2] > 0
@@ -370,7 +368,7 @@ def test_float32_input_is_not_copied_and_fits_as_float64(monkeypatch):
     """float32 rows are cast per batch / chunk: the same fit as their float64 copy."""
     X, y, s = planted_bias(n=300, seed=4)
     X32 = X.astype(np.float32)
-    monkeypatch.setattr(_lfr, "_CHUNK_ROWS", 64)  # several chunks everywhere
+    monkeypatch.setattr(_lfr_objective, "_CHUNK_ROWS", 64)  # several chunks everywhere
     for solver in ("adam", "lbfgs"):
         params = {"n_prototypes": 3, "solver": solver, "max_iter": 30, "random_state": 0}
         with warnings.catch_warnings():
@@ -381,11 +379,11 @@ def test_float32_input_is_not_copied_and_fits_as_float64(monkeypatch):
         assert a.loss_ == pytest.approx(b.loss_, rel=1e-12)
         np.testing.assert_allclose(a.transform(X32), b.transform(X32), rtol=1e-12)
     np.testing.assert_allclose(
-        _lfr._column_spread(torch.as_tensor(X32)), X32.astype(np.float64).std(axis=0),
+        _lfr_objective.column_spread(torch.as_tensor(X32)), X32.astype(np.float64).std(axis=0),
         rtol=1e-10,
     )
     # the memberships of every chunk are the memberships of the whole set
-    whole = _lfr._memberships(torch.as_tensor(X), torch.as_tensor(a.prototypes_))
+    whole = _lfr_objective._memberships(torch.as_tensor(X), torch.as_tensor(a.prototypes_))
     np.testing.assert_allclose(a.transform(X), whole.numpy(), rtol=1e-12)
 
 

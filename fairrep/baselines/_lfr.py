@@ -1,4 +1,8 @@
-"""Learned Fair Representations (Zemel et al., 2013) with torch autograd."""
+"""Learned Fair Representations (Zemel et al., 2013): the estimator.
+
+The objective lives in :mod:`._lfr_objective`, the optimisers in
+:mod:`._lfr_solvers`.
+"""
 
 import warnings
 from numbers import Integral, Real
@@ -7,258 +11,25 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import TrainingDivergedError
 from ..utils import check_sensitive_features, encode_groups
 from ..utils._guards import warn_single_class
 from ..utils._validation import validate_numeric_data
+from ._lfr_objective import (
+    chunked_memberships,
+    chunked_objective,
+    column_spread,
+    lfr_objective,
+    shared_tensor,
+)
+from ._lfr_solvers import fit_adam, fit_lbfgs
+from ._validation import encode_classes
 
-__all__ = ["LFR"]
-
-# Keeps log(p) finite when a prototype mixture gives a class zero probability.
-_EPS = float(np.finfo(np.float64).eps)
-# L-BFGS also stops once this many objective evaluations in a row have lowered
-# the best objective by less than _LBFGS_RTOL of its value (see LFR's
-# ``solver``). On arrests, german and the synthetic set (8 seeds each) a window
-# of 80 ends the long tails of tiny steps along the kinks of L_z without
-# changing the objective reached; 50 lost up to 4% on some synthetic seeds.
-_LBFGS_WINDOW = 80
-_LBFGS_RTOL = 1e-4
-# Rows per chunk where LFR walks the whole training set (initial spread, final
-# objective, transform): bounds the float64 temporaries to a chunk.
-_CHUNK_ROWS = 65536
-
-
-def _memberships(X, prototypes):
-    """Softmax over negative Euclidean distances: M[n, k] = P(Z = k | x_n)."""
-    # Computed as (K, n) and softmaxed over dim 0: the reduction runs over
-    # contiguous memory, several times faster on CPU than over a short last dim.
-    return torch.softmax(-torch.cdist(prototypes, X), dim=0).T
-
-
-def _parity_matrix(group_codes, n_groups, fairness_reference, dtype):
-    """(n_samples, n_terms) matrix B such that M.T @ B holds every L_z difference.
-
-    Column j of ``M.T @ B`` is, for ``"pairs"``, ``Mbar_g - Mbar_h`` for the j-th
-    pair of groups present and, for ``"pool"``, ``Mbar_g - Mbar`` for the j-th group
-    present, ``Mbar`` being the mean over every sample with a known group. Groups
-    absent from the rows (a mini-batch may miss one) and samples with an unknown
-    group (code -1) get no weight. Returns None when fewer than two groups are
-    present (L_z = 0). Built once, it turns L_z into one matrix product.
-    """
-    device = group_codes.device
-    onehot = (
-        group_codes[None, :] == torch.arange(n_groups, device=device)[:, None]
-    ).to(dtype)
-    counts = onehot.sum(dim=1)
-    present = counts > 0
-    if int(present.sum()) < 2:
-        return None
-    averaging = onehot[present] / counts[present, None]
-    if fairness_reference == "pairs":
-        first, second = torch.triu_indices(
-            len(averaging), len(averaging), offset=1, device=device
-        )
-        return (averaging[first] - averaging[second]).T.contiguous()
-    pooled = onehot[present].sum(dim=0) / counts[present].sum()
-    return (averaging - pooled).T.contiguous()
-
-
-class _Stalled(Exception):
-    """Raised inside the L-BFGS closure to end the optimisation."""
-
-
-class _Objective:
-    """The LFR objective on fixed rows, with everything not depending on (V, w) precomputed.
-
-    Works in the (n_prototypes, n_samples) layout: the softmax over prototypes
-    and the reductions then run over contiguous memory. With S = V X^T, the
-    squared distances are ``|x|^2 - 2 S + |v|^2`` and the reconstruction error
-    ``sum_n |M_n V - x_n|^2 = sum(M^T * (V V^T) M^T) - 2 sum(M^T * S) + |X|^2``, so
-    no (n_samples, n_features) intermediate is formed. Autograd differentiates it.
-
-    ``parity`` passes the rows' slice of a :func:`_parity_matrix` built on more
-    rows than these (the whole training set, when the objective is summed over
-    chunks by :func:`_chunked_objective`); by default it is built on these rows.
-    """
-
-    def __init__(
-        self,
-        X,
-        y_codes,
-        group_codes,
-        *,
-        n_groups,
-        reconstruct_weight,
-        target_weight,
-        fairness_weight,
-        fairness_reference="pairs",
-        parity="rows",
-    ):
-        self.X_T = X.T.contiguous()
-        self.sq_norms = X.pow(2).sum(dim=1)
-        self.total_sq_norm = self.sq_norms.sum()
-        self.shape = tuple(X.shape)
-        self.y_codes = y_codes[None, :]
-        if isinstance(parity, str):
-            parity = _parity_matrix(group_codes, n_groups, fairness_reference, X.dtype)
-        self.parity = parity
-        self.weights = (reconstruct_weight, target_weight, fairness_weight)
-
-    def sums(self, prototypes, class_logits):
-        """The objective's additive parts over these rows.
-
-        Returns ``(squared_error, log_loss, gaps)``: the reconstruction's
-        summed squared error, the summed cross-entropy of the predictions,
-        and ``M^T B`` of shape (n_prototypes, n_terms) (None without L_z),
-        each a sum over the rows, so parts of disjoint rows add up to the
-        whole set's.
-        """
-        S = prototypes @ self.X_T  # (K, n)
-        squared = (self.sq_norms - 2 * S) + prototypes.pow(2).sum(dim=1)[:, None]
-        # The floor keeps the gradient of sqrt finite where a prototype sits on
-        # a sample (the expansion can round a zero distance below zero).
-        floor = torch.finfo(squared.dtype).tiny
-        M_T = torch.softmax(-squared.clamp_min(floor).sqrt(), dim=0)
-        gram = prototypes @ prototypes.T
-        squared_error = (
-            ((gram @ M_T) * M_T).sum() - 2 * (M_T * S).sum() + self.total_sq_norm
-        )
-        proba_T = torch.softmax(class_logits, dim=1).T @ M_T  # (n_classes, n)
-        picked = proba_T.gather(0, self.y_codes)
-        log_loss = -torch.log(picked.clamp_min(_EPS)).sum()
-        gaps = None if self.parity is None else M_T @ self.parity
-        return squared_error, log_loss, gaps
-
-    def __call__(self, prototypes, class_logits):
-        return _combine(self.sums(prototypes, class_logits), self.shape, self.weights)
-
-
-def _combine(sums, shape, weights):
-    """``(total, (L_x, L_y, L_z))`` from the additive parts over ``shape`` rows x columns."""
-    squared_error, log_loss, gaps = sums
-    n_samples, n_features = shape
-    reconstruction = squared_error / (n_samples * n_features)
-    prediction = log_loss / n_samples
-    parity = log_loss.new_zeros(()) if gaps is None else gaps.abs().mean()
-    ax, ay, az = weights
-    total = ax * reconstruction + ay * prediction + az * parity
-    return total, (reconstruction, prediction, parity)
-
-
-def _shared_tensor(X, device):
-    """A tensor over ``X``'s memory (float32 or float64) where it can be, on ``device``.
-
-    Read-only (memory-mapped) arrays are shared too: the tensor is only read.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        tensor = torch.as_tensor(X)
-    return tensor.to(device)
-
-
-def _float64_rows(X, start, stop):
-    """Rows ``start:stop`` of a tensor, as float64 (a copy of those rows only)."""
-    return X[start:stop].to(torch.float64)
-
-
-@torch.no_grad()
-def _chunked_objective(X, y_codes, group_codes, prototypes, class_logits, *,
-                       n_groups, reconstruct_weight, target_weight, fairness_weight,
-                       fairness_reference="pairs", chunk_rows=_CHUNK_ROWS):
-    """:func:`lfr_objective` on all rows, evaluated ``chunk_rows`` rows at a time.
-
-    The same value as one evaluation on every row (its parts are sums over
-    rows, and the L_z matrix is built on all of them), with memory bounded by
-    a chunk: ``X`` may be float32 (the rows are cast chunk by chunk) and is
-    never copied whole.
-    """
-    parity = _parity_matrix(group_codes, n_groups, fairness_reference, torch.float64)
-    weights = (reconstruct_weight, target_weight, fairness_weight)
-    totals = None
-    for start in range(0, X.shape[0], chunk_rows):
-        stop = min(start + chunk_rows, X.shape[0])
-        part = _Objective(
-            _float64_rows(X, start, stop), y_codes[start:stop], None,
-            n_groups=n_groups, reconstruct_weight=reconstruct_weight,
-            target_weight=target_weight, fairness_weight=fairness_weight,
-            parity=None if parity is None else parity[start:stop],
-        ).sums(prototypes, class_logits)
-        totals = part if totals is None else tuple(
-            None if a is None else a + b for a, b in zip(totals, part)
-        )
-    return _combine(totals, tuple(X.shape), weights)
-
-
-def _column_spread(X, chunk_rows=_CHUNK_ROWS):
-    """Column standard deviations (float64 NumPy), a chunk of rows at a time."""
-    n_samples = X.shape[0]
-    total = torch.zeros(X.shape[1], dtype=torch.float64, device=X.device)
-    for start in range(0, n_samples, chunk_rows):
-        total += _float64_rows(X, start, min(start + chunk_rows, n_samples)).sum(dim=0)
-    mean = total / n_samples
-    spread = torch.zeros_like(total)
-    for start in range(0, n_samples, chunk_rows):
-        rows = _float64_rows(X, start, min(start + chunk_rows, n_samples))
-        spread += (rows - mean).pow(2).sum(dim=0)
-    return (spread / n_samples).sqrt().cpu().numpy()
-
-
-def lfr_objective(
-    X,
-    y_codes,
-    group_codes,
-    prototypes,
-    class_logits,
-    *,
-    n_groups,
-    reconstruct_weight,
-    target_weight,
-    fairness_weight,
-    fairness_reference="pairs",
-):
-    """The LFR objective ``A_x L_x + A_y L_y + A_z L_z`` of Zemel et al. (2013).
-
-    Parameters
-    ----------
-    X : torch.Tensor of shape (n_samples, n_features)
-    y_codes : torch.Tensor of int64 of shape (n_samples,)
-        Class index of each sample.
-    group_codes : torch.Tensor of int64 of shape (n_samples,)
-        Group index of each sample, ``-1`` where unknown.
-    prototypes : torch.Tensor of shape (n_prototypes, n_features)
-        The prototype locations v_k.
-    class_logits : torch.Tensor of shape (n_prototypes, n_classes)
-        Per-prototype logits; their softmax is the prototype's class
-        distribution w_k.
-    n_groups : int
-    reconstruct_weight, target_weight, fairness_weight : float
-        A_x, A_y, A_z.
-    fairness_reference : {"pairs", "pool"}, default="pairs"
-        How L_z compares the groups' mean memberships (see :class:`LFR`).
-
-    Returns
-    -------
-    total : torch.Tensor (scalar)
-    terms : tuple of three torch.Tensor
-        (L_x, L_y, L_z), unweighted.
-    """
-    objective = _Objective(
-        X,
-        y_codes,
-        group_codes,
-        n_groups=n_groups,
-        reconstruct_weight=reconstruct_weight,
-        target_weight=target_weight,
-        fairness_weight=fairness_weight,
-        fairness_reference=fairness_reference,
-    )
-    return objective(prototypes, class_logits)
+__all__ = ["LFR", "lfr_objective"]
 
 
 class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -482,15 +253,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         X, y = validate_numeric_data(
             self, X, y, dtype=[np.float64, np.float32], y_numeric=False
         )
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y must contain at least 2 classes; got {len(self.classes_)} "
-                f"class(es): {self.classes_.tolist()}."
-            )
-        y_codes = encoder.transform(y)
+        y_codes = encode_classes(self, y)
         n_samples = X.shape[0]
         if sensitive_features is None:
             warnings.warn(
@@ -509,7 +272,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         device = torch.device(self.device)
         rng = check_random_state(self.random_state)
 
-        X_t = _shared_tensor(X, device)
+        X_t = shared_tensor(X, device)
         y_t = torch.as_tensor(y_codes, dtype=torch.int64, device=device)
         g_t = torch.as_tensor(group_codes, dtype=torch.int64, device=device)
         n_prototypes = self.n_prototypes
@@ -519,7 +282,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         start = rng.choice(n_samples, n_prototypes, replace=n_samples < n_prototypes)
         # Rows of X as starting prototypes put every v_k where the data are;
         # the jitter separates duplicated rows so their gradients differ.
-        spread = _column_spread(X_t) + 1e-12
+        spread = column_spread(X_t) + 1e-12
         init = np.asarray(X[start], dtype=np.float64) + 1e-2 * spread * rng.standard_normal(
             (n_prototypes, X.shape[1])
         )
@@ -539,11 +302,16 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
             "fairness_weight": self.fairness_weight,
             "fairness_reference": self.fairness_reference,
         }
+        params = (prototypes, logits)
         if self.solver == "lbfgs":
-            self.n_iter_ = self._fit_lbfgs(X_t, y_t, g_t, prototypes, logits, settings)
+            self.n_iter_ = fit_lbfgs(
+                X_t, y_t, g_t, params, settings, max_iter=self.max_iter, tol=self.tol
+            )
         else:
-            self.n_iter_ = self._fit_adam(
-                X_t, y_t, g_t, prototypes, logits, settings, rng
+            self.n_iter_ = fit_adam(
+                X_t, y_t, g_t, params, settings, rng, max_iter=self.max_iter,
+                tol=self.tol, learning_rate=self.learning_rate,
+                batch_size=self.batch_size,
             )
         if self.n_iter_ >= self.max_iter:
             warnings.warn(
@@ -553,9 +321,7 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         with torch.no_grad():
-            total, terms = _chunked_objective(
-                X_t, y_t, g_t, prototypes, logits, **settings
-            )
+            total, terms = chunked_objective(X_t, y_t, g_t, *params, **settings)
             self.loss_ = float(total)
             self.loss_terms_ = dict(
                 zip(("reconstruction", "prediction", "fairness"), map(float, terms))
@@ -574,100 +340,11 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
         )
         return self
 
-    def _fit_lbfgs(self, X, y, groups, prototypes, logits, settings):
-        # full-batch: every evaluation needs all rows, in float64
-        objective = _Objective(X.to(torch.float64), y, groups, **settings)
-        params = (prototypes, logits)
-        best = {"loss": np.inf, "values": None}
-        trail = []  # best objective after each evaluation
-
-        def closure():
-            optimizer.zero_grad()
-            total, _ = objective(*params)
-            total.backward()
-            loss = total.item()
-            if loss < best["loss"]:
-                best["loss"] = loss
-                best["values"] = [p.detach().clone() for p in params]
-            trail.append(best["loss"])
-            if len(trail) > _LBFGS_WINDOW and trail[-_LBFGS_WINDOW - 1] - best[
-                "loss"
-            ] <= _LBFGS_RTOL * max(1.0, abs(best["loss"])):
-                raise _Stalled
-            return total
-
-        # |.| in L_z makes the objective non-smooth: the gradient does not vanish
-        # at the minimum, L-BFGS crawls along the kinks, and the strong-Wolfe line
-        # search can fail far from a minimum, which ends torch's L-BFGS early.
-        # Restart it (dropping the curvature history) while restarts still make
-        # progress, and stop from inside the closure once the objective stalls.
-        n_iter, previous = 0, np.inf
-        while n_iter < self.max_iter:
-            optimizer = torch.optim.LBFGS(
-                params,
-                lr=1.0,
-                max_iter=self.max_iter - n_iter,
-                max_eval=2 * (self.max_iter - n_iter),
-                tolerance_grad=self.tol,
-                tolerance_change=1e-12,
-                history_size=20,
-                line_search_fn="strong_wolfe",
-            )
-            try:
-                optimizer.step(closure)
-                stalled = False
-            except _Stalled:
-                stalled = True
-            n_iter += max(int(optimizer.state[prototypes].get("n_iter", 0)), 1)
-            if stalled:
-                break
-            loss = best["loss"]
-            gradient = max(float(p.grad.abs().max()) for p in params)
-            if gradient <= self.tol or previous - loss <= 1e-9 * max(1.0, abs(loss)):
-                break
-            previous = loss
-        # The line search may have left the parameters at a trial point.
-        if best["values"] is not None:
-            with torch.no_grad():
-                for param, value in zip(params, best["values"]):
-                    param.copy_(value)
-        return n_iter
-
-    def _fit_adam(self, X, y, groups, prototypes, logits, settings, rng):
-        optimizer = torch.optim.Adam([prototypes, logits], lr=self.learning_rate)
-        n_samples = X.shape[0]
-        best, stale, epoch = np.inf, 0, 0
-        for epoch in range(1, self.max_iter + 1):
-            order = torch.as_tensor(rng.permutation(n_samples), device=X.device)
-            running = 0.0
-            for start in range(0, n_samples, self.batch_size):
-                batch = order[start : start + self.batch_size]
-                optimizer.zero_grad()
-                rows = torch.index_select(X, 0, batch).to(torch.float64)
-                total, _ = lfr_objective(
-                    rows, y[batch], groups[batch], prototypes, logits, **settings
-                )
-                total.backward()
-                optimizer.step()
-                running += total.item() * len(batch)
-            running /= n_samples
-            stale = stale + 1 if best - running < self.tol else 0
-            best = min(best, running)
-            if stale >= 10:
-                break
-        return epoch
-
     def _memberships_numpy(self, X):
         check_is_fitted(self)
         X = validate_numeric_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        X_t = _shared_tensor(X, "cpu")
         V = torch.as_tensor(self.prototypes_, dtype=torch.float64)
-        M = np.empty((X.shape[0], V.shape[0]), dtype=np.float64)
-        # a chunk of rows at a time: no float64 copy of all of X
-        for start in range(0, X.shape[0], _CHUNK_ROWS):
-            stop = min(start + _CHUNK_ROWS, X.shape[0])
-            M[start:stop] = _memberships(_float64_rows(X_t, start, stop), V).numpy()
-        return M
+        return chunked_memberships(shared_tensor(X, "cpu"), V)
 
     def transform(self, X):
         """Map samples to the fair representation.
