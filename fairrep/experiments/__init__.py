@@ -13,19 +13,14 @@
 """
 
 from ._corpora import CORPORA, FEATURE_SETS, corpus_bundle, load_corpus
-from ._figures import plot_consensus_agreement, plot_embeddings, plot_tradeoff
-from ._protocol import per_class_f1, run_stage1, session_folds, summarize
+from ._claims import evaluate_claims
+from ._configs import PAPER_GRID
+from ._figures import plot_consensus_agreement, plot_embeddings
+from ._methods import ADAPTER_METHODS, DEFAULT_METHODS, STAGE1_METHODS, make_methods
+from ._protocol import per_class_f1, run_stage1, run_stage2, session_folds, summarize
 from ._report import write_report
-from ._study import (
-    ADAPTER_METHODS,
-    DEFAULT_METHODS,
-    PAPER_GRID,
-    STAGE1_METHODS,
-    evaluate_claims,
-    make_methods,
-    run_stage2,
-    run_study,
-)
+from ._study import run_study
+from ._tradeoff import plot_tradeoff
 
 __all__ = [
     "ADAPTER_METHODS",

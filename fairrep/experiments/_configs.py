@@ -224,30 +224,6 @@ def holds_for(verdicts):
     return ", ".join(holding) if holding else "neither"
 
 
-def merge_claims(by_config):
-    """One claim per statement with its verdict and evidence under each configuration.
-
-    ``by_config`` maps each configuration to its
-    :func:`~fairrep.experiments.evaluate_claims` list (same statements, same
-    order). ``holds`` is the first configuration's verdict; ``holds_for``
-    says where the claim holds (:func:`holds_for`).
-    """
-    configs = list(by_config)
-    merged = []
-    for entries in zip(*(by_config[c] for c in configs)):
-        verdicts = {c: e["holds"] for c, e in zip(configs, entries)}
-        merged.append({
-            "claim": entries[0]["claim"],
-            "holds": entries[0]["holds"],
-            "holds_for": holds_for(verdicts),
-            "evidence": " | ".join(f"{c}: {e['evidence']}" for c, e in zip(configs, entries))
-            if len(configs) > 1 else entries[0]["evidence"],
-            "by_config": {c: {"holds": e["holds"], "evidence": e["evidence"]}
-                          for c, e in zip(configs, entries)},
-        })
-    return merged
-
-
 def iterations(train_sizes, max_epochs, batch_size=32):
     """Optimiser steps of one fit per fold: ``max_epochs * ceil(n_train / batch_size)``."""
     return [int(max_epochs) * int(np.ceil(n / batch_size)) for n in train_sizes]

@@ -1,80 +1,46 @@
-"""The paper's stage-1 evaluation protocol (section 3.1, Exp1) as reusable code."""
+"""The paper's evaluation protocol (section 3.1) as reusable code: Exp1 and Exp2.
 
-import inspect
-import time
+:func:`run_stage1` (Exp1, Tables 1 and 2) and :func:`run_stage2` (Exp2,
+Tables 3 and 4) run the study's units (:mod:`fairrep.experiments._units`)
+on session-independent folds of one perspective split and return the long
+result tables; :func:`summarize` gives their fold means.
+"""
 
-import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.metrics import f1_score
-from sklearn.model_selection import LeaveOneGroupOut
 
-from ..metrics import statistical_parity_score
-from ..utils._validation import is_missing
+from ._data import StudyData, session_folds
+from ._runner import FoldOptions, StudyPlan, collect, run_folds
+from ._scores import per_class_f1
+from ._store import ResultStore
 
-__all__ = ["per_class_f1", "run_stage1", "session_folds", "summarize"]
+__all__ = ["per_class_f1", "run_stage1", "run_stage2", "session_folds", "summarize"]
 
+#: The evaluation sets of Table 1.
 EVALUATION_SETS = ("All", "S1", "S2")
 
 
-def per_class_f1(y_true, y_pred, *, labels):
-    """Weighted F1 of each class as a one-vs-rest detector.
-
-    The paper reports one weighted F1 per emotion (Table 1). fairrep trains
-    one multiclass model and scores it per class: for class ``c`` the
-    predictions and truth are binarised as ``c`` vs rest and the F1 of the
-    two binary classes is averaged, weighted by their support.
-
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-    labels : array-like
-        The classes to score, in output order.
-
-    Returns
-    -------
-    scores : pandas.Series
-        Weighted F1 in [0, 1] per class, indexed by ``labels``.
-
-    References
-    ----------
-    .. [1] W.-S. Chien and C.-C. Lee, "A Two-Stage Learning Strategy for Fair
-       Speech Emotion Recognition", section 3.1, Table 1.
-    """
-    y_true = np.asarray(y_true, dtype=object)
-    y_pred = np.asarray(y_pred, dtype=object)
-    return pd.Series(
-        [
-            f1_score(y_true == label, y_pred == label, average="weighted", zero_division=0)
-            for label in labels
-        ],
-        index=pd.Index(labels, name="class"),
-    )
-
-
-def session_folds(sessions):
-    """Session-independent folds: each session is the test set once.
-
-    Parameters
-    ----------
-    sessions : array-like of shape (n_samples,)
-        Session (or, for corpora without sessions, speaker) of each sample.
-
-    Returns
-    -------
-    folds : list of (train_index, test_index, held_out_session)
-    """
-    sessions = np.asarray(sessions, dtype=object)
-    if len(pd.unique(sessions)) < 2:
+def _check_methods(methods):
+    if not isinstance(methods, dict) or not methods:
         raise ValueError(
-            "sessions must contain at least 2 distinct values for session-independent "
-            "cross-validation."
+            "methods must be a non-empty dict of name -> estimator; got "
+            f"{type(methods).__name__}."
         )
-    splitter = LeaveOneGroupOut()
-    return [
-        (train, test, sessions[test[0]])
-        for train, test in splitter.split(sessions, groups=sessions)
-    ]
+
+
+def _run(plan, X, split, sessions, folds, n_neighbors, progress):
+    """The plan's units on the first ``folds`` session folds; the long tables."""
+    data = StudyData.from_split(X, split, sessions)
+    all_folds = session_folds(data.sessions)
+    if folds is not None:
+        all_folds = all_folds[:folds]
+
+    def say(message):
+        if progress is not None and message:
+            progress(message)
+
+    records, _, _ = run_folds(all_folds, data, plan, ResultStore(),
+                              FoldOptions(n_neighbors=n_neighbors), progress=say)
+    return collect(records), all_folds
 
 
 def run_stage1(
@@ -130,73 +96,98 @@ def run_stage1(
     .. [1] W.-S. Chien and C.-C. Lee, "A Two-Stage Learning Strategy for Fair
        Speech Emotion Recognition", section 3.1, Tables 1 and 2.
     """
-    X = np.asarray(X)
-    if X.shape[0] != len(split):
-        raise ValueError(
-            f"X has {X.shape[0]} rows but split has {len(split)} items; they must be "
-            "aligned (one row per item)."
-        )
-    sessions = np.asarray(sessions, dtype=object)
-    used = split["subset"].isin(["S1", "S2"]).to_numpy()
-    X, sessions = X[used], sessions[used]
-    split = split.loc[used]
-    truth = split["truth"].to_numpy(dtype=object)
-    subset = split["subset"].to_numpy(dtype=object)
-    perspective = split["perspective"].to_numpy(dtype=object)
-    # S2 items with several (or no) matching groups have no single perspective.
-    single = ~is_missing(perspective) & np.array(
-        ["," not in str(value) for value in perspective]
-    )
-    sensitive = np.where((subset == "S2") & single, perspective, None)
-    labels = sorted(pd.unique(truth).tolist())
-
-    all_folds = session_folds(sessions)
-    if folds is not None:
-        all_folds = all_folds[:folds]
-    f1_rows, parity_rows, time_rows = [], [], []
-    for fold, (train, test, held_out) in enumerate(all_folds):
-        for name, estimator in methods.items():
-            model = clone(estimator)
-            start = time.perf_counter()
-            if _accepts_sensitive_features(model):
-                model.fit(X[train], truth[train], sensitive_features=sensitive[train])
-            else:
-                model.fit(X[train], truth[train])
-            seconds = time.perf_counter() - start
-            prediction = np.asarray(model.predict(X[test]), dtype=object)
-            # A class the model never predicts gets a parity gap of 0 for free:
-            # say so next to the numbers instead of letting it pass as fairness.
-            never = [label for label in labels if not (prediction == label).any()]
-            time_rows.append({
-                "fold": fold, "session": held_out, "method": name, "seconds": seconds,
-                "never_predicted": ",".join(map(str, never)),
-            })
-            for set_name in EVALUATION_SETS:
-                rows = np.ones(len(test), bool) if set_name == "All" else subset[test] == set_name
-                scores = per_class_f1(truth[test][rows], prediction[rows], labels=labels)
-                f1_rows += [
-                    {"fold": fold, "method": name, "class": label, "set": set_name, "f1": value}
-                    for label, value in scores.items()
-                ]
-            on_s2 = (subset[test] == "S2") & ~is_missing(sensitive[test])
-            if len(pd.unique(sensitive[test][on_s2])) >= 2:
-                gaps = statistical_parity_score(
-                    truth[test][on_s2],
-                    prediction[on_s2],
-                    sensitive_features=sensitive[test][on_s2],
-                    labels=labels,
-                )
-                parity_rows += [
-                    {"fold": fold, "method": name, "class": label, "statistical_parity": gap}
-                    for label, gap in zip(labels, gaps)
-                ]
-            if progress is not None:
-                progress(f"fold {fold + 1}/{len(all_folds)} (session {held_out}): {name} fitted in {seconds:.1f} s")
-    return pd.DataFrame(f1_rows), pd.DataFrame(parity_rows), pd.DataFrame(time_rows)
+    _check_methods(methods)
+    plan = StudyPlan(methods, stage1=list(methods))
+    tables, all_folds = _run(plan, X, split, sessions, folds, 20, progress)
+    times = tables["fit_seconds"][["fold", "session", "method", "seconds", "never_predicted"]]
+    # The held-out session as the caller's ``sessions`` hold it.
+    times = times.assign(session=[all_folds[fold][2] for fold in times["fold"]])
+    return tables["stage1_f1"], tables["stage1_parity"], times
 
 
-def _accepts_sensitive_features(estimator):
-    return "sensitive_features" in inspect.signature(estimator.fit).parameters
+def run_stage2(methods, X, split, sessions, *, folds=None, n_neighbors=20, progress=None):
+    """Exp2 of the paper: perspective labels (section 3.1/3.3, Tables 3 and 4).
+
+    For every session-independent fold, each method learns the rater groups'
+    perspectives and is scored, for each group, by the weighted F1 per class
+    (one-vs-rest, as :func:`~fairrep.experiments.per_class_f1`) of its
+    predictions under that group's perspective against that group's
+    consensus labels (Table 3), and by the consistency score (k = 20) of the
+    perspective groups in its embedding (Table 4).
+
+    - A method with ``predict_all`` and a ``perspective`` parameter
+      (:class:`~fairrep.FairPer`) is fitted once with ``Y`` = one column per
+      group's consensus plus the truth (``"all"``, see
+      :func:`~fairrep.perspective.perspective_targets`) and the perspective
+      groups as ``sensitive_features`` (the triplets); its predictions and
+      embedding under each group's perspective are scored.
+    - Any other method (the paper's baselines) is fitted once per group, on
+      that group's consensus labels (one model per perspective), with the
+      perspective groups as ``sensitive_features`` when its ``fit`` takes
+      them; its consistency is measured in each model's ``transform``.
+
+    **Consistency** (Table 4): within each class (the truth), among the test
+    items of the biased set S2 that have a single perspective group (the
+    group whose consensus equals the truth), ``1 -`` the mean share of an
+    item's k nearest neighbours in the embedding that belong to another
+    group (:func:`~fairrep.metrics.consistency_score`), averaged over the
+    perspectives' embeddings. Higher means samples of the same perspective
+    group lie closer, as the paper reads it. ``k`` is capped at the number of
+    such items minus one, halved (a neighbourhood of every item would score
+    any embedding alike); a class with fewer than 5 of them or a single
+    group gets no row.
+
+    Parameters
+    ----------
+    methods : dict of str to estimator
+        Unfitted estimators, cloned per fold (and per perspective).
+    X : array-like of shape (n_items, n_features)
+        Aligned with ``split``.
+    split : pandas.DataFrame
+        :func:`~fairrep.raters.perspective_split` of the same items; only S1
+        and S2 items are used, as in the paper.
+    sessions : array-like of shape (n_items,)
+    folds : int, default=None
+        Use only the first ``folds`` held-out sessions.
+    n_neighbors : int, default=20
+        k of the consistency score (the paper's k = 20).
+    progress : callable, default=None
+        Called with a message after each fit.
+
+    Returns
+    -------
+    f1 : pandas.DataFrame
+        Long table: fold, method, perspective, class, f1.
+    consistency : pandas.DataFrame
+        Long table: fold, method, perspective, class, consistency, n_items,
+        n_neighbors.
+    fit_times : pandas.DataFrame
+        fold, session, stage, method, seconds, n_fits, never_predicted.
+
+    References
+    ----------
+    .. [1] W.-S. Chien and C.-C. Lee, "A Two-Stage Learning Strategy for Fair
+       Speech Emotion Recognition", sections 3.1 and 3.3, Tables 3 and 4.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from fairrep.datasets import make_rater_perspectives
+    >>> from fairrep.experiments import run_stage2
+    >>> from fairrep.raters import perspective_split
+    >>> corpus = make_rater_perspectives(400, random_state=0)
+    >>> split = perspective_split(corpus.ratings, truth=corpus.truth)
+    >>> split = split.loc[corpus.item_info.index]
+    >>> f1, consistency, times = run_stage2(
+    ...     {"logistic": LogisticRegression(max_iter=200)}, corpus.data, split,
+    ...     corpus.sessions, folds=1)
+    >>> sorted(f1["perspective"].unique())
+    ['female', 'male']
+    """
+    _check_methods(methods)
+    plan = StudyPlan.split_stages(methods, stage1=False)
+    tables, _ = _run(plan, X, split, sessions, folds, n_neighbors, progress)
+    return tables["stage2_f1"], tables["consistency"], tables["fit_seconds"]
 
 
 def summarize(frame, value, *, index, columns="method", decimals=3):
