@@ -7,9 +7,6 @@ from pathlib import Path
 
 __all__ = ["build_parser", "main"]
 
-_CLAIM_MARKS = {True: "holds  ", False: "fails  ", None: "untested"}
-
-
 class _UsageError(Exception):
     """A bad combination of arguments found after parsing (reported like argparse's)."""
 
@@ -41,21 +38,24 @@ def _write_tables(results, out):
 def _finish(study, out, started, say):
     """Write the report, then print the claims, the wall time and where it all is."""
     from .experiments import write_report
+    from .experiments._results import claim_state
+
+    def mark(holds):
+        return claim_state(holds).key.ljust(7)
 
     paths = write_report(study, out)
-    _write_tables(study["results"], out)
+    _write_tables(study.results, out)
     seconds = time.perf_counter() - started
     say("")
     say("Claims of the paper, checked on this run:")
-    for claim in study["claims"]:
-        by_config = claim.get("by_config")
-        if not by_config:
-            say(f"  [{_CLAIM_MARKS[claim['holds']]}] {claim['claim']}")
-            say(f"             {claim['evidence']}")
+    for claim in study.claims:
+        if not claim.by_config:
+            say(f"  [{mark(claim.holds)}] {claim.claim}")
+            say(f"             {claim.evidence}")
             continue
-        say(f"  [holds for: {claim['holds_for']}] {claim['claim']}")
-        for config, verdict in by_config.items():
-            say(f"      {config:<8} {_CLAIM_MARKS[verdict['holds']]} {verdict['evidence']}")
+        say(f"  [holds for: {claim.holds_for}] {claim.claim}")
+        for config, verdict in claim.by_config.items():
+            say(f"      {config:<8} {mark(verdict.holds)} {verdict.evidence}")
     say("")
     say(f"Wall time: {seconds:.0f} s")
     say(f"Report: {paths['html'].resolve()}")

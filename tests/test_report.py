@@ -221,6 +221,26 @@ def test_html_tables_and_rows(page):
     assert "link" not in page.tags and "script" not in page.tags
 
 
+def test_wide_tables_scroll_inside_their_box(study, tmp_path):
+    # Table 3 of a two-configuration study has some fifteen method columns: on a
+    # 1280-pixel page it must scroll inside its own box, not run off the page.
+    columns = [f"Method {i} (fairrep, gender-free)" for i in range(16)]
+    wide = pd.DataFrame(np.full((2, len(columns)), 55.5), columns=columns,
+                        index=pd.Index(["anger", "sadness"], name="class"))
+    entry = {"key": "table3", "title": "Table 3", "caption": "Wide.", "mean": wide,
+             "std": wide / 10}
+    paths = write_report({**study, "tables": [*study["tables"], entry]}, tmp_path)
+    text = paths["html"].read_text(encoding="utf-8")
+    css = re.search(r"<style>(.*)</style>", text, re.S).group(1)
+    rule = re.search(r"div\.table-scroll\s*\{([^}]*)\}", css).group(1)
+    assert "overflow-x: auto" in rule and "max-width: 100%" in rule
+    # every table, the claims included, sits directly in such a box
+    n_tables = text.count("<table ")
+    assert n_tables == 1 + len(study["tables"]) + 1
+    assert len(re.findall(r'<div class="table-scroll"><table ', text)) == n_tables
+    assert text.count("</table></div>") == n_tables
+
+
 def test_html_cells(page, tables):
     table1, table2 = page.tables[1], page.tables[2]
     mean, std = tables[0]["mean"], tables[0]["std"]

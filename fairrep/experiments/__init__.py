@@ -12,9 +12,9 @@
   :func:`plot_tradeoff` (matplotlib, imported only when drawing).
 """
 
-from ._corpora import CORPORA, FEATURE_SETS, corpus_bundle, load_corpus
 from ._claims import evaluate_claims
 from ._configs import PAPER_GRID
+from ._corpora import CORPORA, FEATURE_SETS, corpus_bundle, load_corpus
 from ._figures import plot_consensus_agreement, plot_embeddings
 from ._methods import ADAPTER_METHODS, DEFAULT_METHODS, STAGE1_METHODS, make_methods
 from ._protocol import per_class_f1, run_stage1, run_stage2, session_folds, summarize
