@@ -53,7 +53,7 @@ from bench_fairrep_epoch import (
 
 from fairrep.representation import FairRep
 from fairrep.representation._distances import _problem_tables, _sinkhorn_core
-from fairrep.representation._net import TensorBatchIterator, TensorDataset
+from fairrep._nn import TensorBatchIterator, TensorDataset
 
 
 def fitted(X, y, sex, dropout, batch_size):

@@ -416,7 +416,7 @@ def test_bad_groups_and_representation_are_named(toy):
         _small().fit(X, Y, sensitive_features=["male"] * 240)
     with pytest.raises(ValueError, match="sensitive_features has 10 entries"):
         _small().fit(X, Y, sensitive_features=["male", "female"] * 5)
-    with pytest.raises(ValueError, match="freeze_representation=False needs .* torch encoder"):
+    with pytest.raises(ValueError, match="freeze_representation=False needs .* export_encoder"):
         _small(
             representation=PCA(n_components=3).fit(X),
             freeze_representation=False,

@@ -20,7 +20,7 @@ import torch
 from skorch.callbacks import Callback
 
 from fairrep.representation import FairRep, group_distance
-from fairrep.representation._base import _as_float_tensor
+from fairrep._nn import as_float_tensor as _as_float_tensor
 from fairrep.representation._distances import (
     _BLOCKS_FROM,
     _problem_tables,
@@ -29,7 +29,7 @@ from fairrep.representation._distances import (
     sinkhorn_terms,
 )
 from fairrep.representation._modules import RepresentationModule
-from fairrep.representation._net import TensorBatchIterator, TensorDataset
+from fairrep._nn import TensorBatchIterator, TensorDataset
 
 SMALL = {"hidden_layer_sizes": (16,), "embedding_dim": 8, "max_epochs": 3,
          "random_state": 0}

@@ -2,7 +2,9 @@
 
 from sklearn.base import _fit_context
 
-from ..representation._base import BaseNeuralClassifier, _check_layer_sizes
+from .._nn import BaseNeuralClassifier, check_layer_sizes
+from ..representation._modules import RepresentationModule
+from ..representation._net import FairRepNet
 
 __all__ = ["DNNClassifier"]
 
@@ -116,8 +118,12 @@ class DNNClassifier(BaseNeuralClassifier):
         self.warm_start = warm_start
         self.num_threads = num_threads
 
+    def _network(self):
+        # stage 1's network with no fairness term (it never reads the groups)
+        return FairRepNet, RepresentationModule, {}
+
     def _layer_sizes(self):
-        return _check_layer_sizes(
+        return check_layer_sizes(
             self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=False
         )
 

@@ -19,12 +19,9 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import PassthroughScoring, ProgressBar
 
-from ..representation._base import _as_float_tensor
-from ..representation._net import TensorBatchIterator, TensorDataset
-from ..utils._guards import (DivergenceGuard, check_training_predictions, stop_on_divergence,
-                             validate_float32_data, warn_fairness_off)
+from .._nn import NeuralEstimatorMixin, TensorDataset, as_float_tensor
+from ..utils._guards import validate_float32_data, warn_fairness_off
 from ..utils._persistence import PortableNetMixin
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
 from ..utils._validation import (
@@ -34,12 +31,9 @@ from ..utils._validation import (
     is_missing,
 )
 from ._modules import PerspectiveModule
-from ._net import LOSS_TERMS, FairPerNet
+from ._net import FairPerNet
 
 __all__ = ["FairPer"]
-
-# Prediction batches only read the data, so they can be large.
-_EVAL_BATCH_SIZE = 4096
 
 
 def _label_array(values):
@@ -95,7 +89,8 @@ def _check_targets(Y, n_samples):
     return labels, missing, names
 
 
-class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
+class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, TransformerMixin,
+              BaseEstimator):
     r"""Perspective-switchable classifier on a fair representation (stage 2).
 
     Stage 2 of Chien & Lee (section 2.2.3, Fig. 4). On top of a fair
@@ -182,8 +177,9 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
         means the last column (the truth, as in the paper's stage 1).
     freeze_representation : bool, default=True
         If True the representation is computed once and not trained further.
-        If False its torch encoder (``net_.module_.encoder`` of a fitted
-        :class:`~fairrep.FairRep`) is copied into the network and fine-tuned
+        If False the torch encoder it hands over
+        (:meth:`fairrep.FairRep.export_encoder`, a copy) is put into the
+        network and fine-tuned
         with :math:`L_{Per}`; ``transform`` then reads raw features.
     passthrough : bool, default=False
         If False the adapter reads the representation only, as drawn in the
@@ -428,7 +424,7 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
             n_adapter_inputs = representation.transform(X[:1]).shape[1]
             if self.passthrough:
                 n_adapter_inputs += X.shape[1]
-        inputs = _as_float_tensor(inputs, device)
+        inputs = as_float_tensor(inputs, device)
 
         data = {
             "X": inputs,
@@ -445,18 +441,14 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
                 device=device,
                 group_conditions=group_conditions,
             )
-            with stop_on_divergence(net, "FairPer", data["X"]):
-                net.fit(TensorDataset(data, target), None)
+            self._train(net, TensorDataset(data, target), data["X"])
 
         self.perspectives_ = np.asarray(names, dtype=object)
         self.classes_ = classes
         self.groups_ = groups
         self.representation_ = representation
         self._perspective_index_fit = perspective_index
-        self.net_ = net
-        self.n_iter_ = len(net.history)
-        self.history_ = self._history_frame(net.history)
-        check_training_predictions(self, data["X"], codes)
+        self._set_fitted_net(net, data["X"], codes)
         return self
 
     @staticmethod
@@ -504,16 +496,16 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
 
     @staticmethod
     def _trainable_encoder(representation):
-        """Copy the torch encoder of a fitted FairRep-like representation."""
-        module = getattr(getattr(representation, "net_", None), "module_", None)
-        encoder = getattr(module, "encoder", None)
-        if not isinstance(encoder, torch.nn.Module):
+        """A copy of the torch encoder a fitted stage-1 model hands over."""
+        export = getattr(representation, "export_encoder", None)
+        if export is None:
             raise ValueError(
-                "freeze_representation=False needs a representation with a torch "
-                "encoder at net_.module_.encoder (a fairrep FairRep); got "
-                f"{type(representation).__name__}. Use freeze_representation=True."
+                "freeze_representation=False needs a representation that hands over "
+                "its torch encoder through export_encoder() (a fairrep FairRep, NRL "
+                f"or DNNClassifier); got {type(representation).__name__}. Use "
+                "freeze_representation=True."
             )
-        return copy.deepcopy(encoder)
+        return export()
 
     def _group_conditions(self, groups, names):
         """The perspective (index into ``names``) that names each group.
@@ -539,11 +531,6 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
 
     def _build_net(self, *, n_features, n_perspectives, n_classes, encoder, device,
                    group_conditions=None):
-        callbacks = [
-            (name, PassthroughScoring(name=name, on_train=True)) for name in LOSS_TERMS
-        ] + [("divergence_guard", DivergenceGuard("FairPer"))]
-        if self.verbose and self.verbose > 1:
-            callbacks.append(("progress_bar", ProgressBar()))
         return FairPerNet(
             module=PerspectiveModule,
             module__n_features=n_features,
@@ -554,49 +541,27 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
             module__dropout=float(self.dropout),
             module__encoder=encoder,
             module__passthrough=bool(self.passthrough),
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.Adam,
-            optimizer__weight_decay=float(self.weight_decay),
-            lr=float(self.lr),
-            max_epochs=int(self.max_epochs),
-            batch_size=int(self.batch_size),
-            dataset=TensorDataset,
-            iterator_train=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=TensorBatchIterator,
-            iterator_valid__batch_size=max(int(self.batch_size), _EVAL_BATCH_SIZE),
-            train_split=None,
-            callbacks=callbacks,
-            predict_nonlinearity=None,
-            verbose=int(bool(self.verbose)),
-            device=str(device),
             triplet_weight=float(self.triplet_weight),
             margin=float(self.margin),
             group_conditions=group_conditions,
+            **self._net_params(device=device, callbacks=self._base_callbacks()),
         )
-
-    @staticmethod
-    def _history_frame(history):
-        columns = ["epoch", "train_loss", *LOSS_TERMS, "dur"]
-        rows = [{c: epoch.get(c, np.nan) for c in columns} for epoch in history]
-        return pd.DataFrame(rows, columns=columns)
 
     # -- inference ----------------------------------------------------------
     def _current_perspective(self):
         check_is_fitted(self)
         return self._resolve_perspective(list(self.perspectives_), self.perspective)
 
-    def _forward(self, X):
-        """``(logits (n, P, C), embedding (n, P, d))`` as CPU tensors, eval mode."""
-        check_is_fitted(self)
-        X = validate_float32_data(self, X, reset=False)
-        inputs = X
+    def _net_inputs(self, X):
         if self.freeze_representation:
-            inputs = self._adapter_inputs(self.representation_, X)
-        tensor = _as_float_tensor(inputs, self.net_.device)
-        with torch.no_grad():
-            logits, embedding = self.net_.forward({"X": tensor})
-        return logits, embedding
+            return self._adapter_inputs(self.representation_, X)
+        return X
+
+    def _select(self, outputs):
+        """The logits and embedding of the current perspective."""
+        index = self._current_perspective()
+        logits, embedding = outputs
+        return logits[:, index, :], embedding[:, index, :]
 
     def transform(self, X):
         """The embedding :math:`z_s(x)` conditioned on the current perspective.
@@ -610,45 +575,7 @@ class FairPer(PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
         embedding : ndarray of float32 of shape (n_samples, embedding_dim)
             Unit-norm rows: the space the triplet loss shapes.
         """
-        index = self._current_perspective()
-        return self._forward(X)[1][:, index, :].numpy()
-
-    def predict_proba(self, X):
-        """Class probabilities under the current perspective.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        index = self._current_perspective()
-        logits = self._forward(X)[0][:, index, :]
-        return torch.softmax(logits.double(), dim=1).numpy()
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        index = self._current_perspective()
-        logits = self._forward(X)[0][:, index, :]
-        return torch.log_softmax(logits.double(), dim=1).numpy()
-
-    def predict(self, X):
-        """Most probable class under the current perspective.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        index = self._current_perspective()
-        logits = self._forward(X)[0][:, index, :]
-        return self.classes_[logits.argmax(dim=1).numpy()]
+        return self._select(self._forward(X))[1].numpy()
 
     def predict_all(self, X):
         """Predictions under every perspective at once, for a report.

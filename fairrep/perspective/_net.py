@@ -1,20 +1,18 @@
 """The private skorch net behind :class:`~fairrep.FairPer`.
 
-It reuses stage 1's fast data path
-(:class:`~fairrep.representation._net.TensorDataset` and
-:class:`~fairrep.representation._net.TensorBatchIterator`): batches are dicts
+A :class:`~fairrep._nn.CoreNet` on the core's data path: batches are dicts
 ``{"X": ..., "group": ...}`` sliced from tensors, the target is an
 ``(n_samples, n_perspectives)`` tensor of class codes with ``-1`` for a
-missing label. It customises skorch only where skorch's guide says it is
-safe: :meth:`FairPerNet.get_loss` is :math:`L_2` and
-:meth:`FairPerNet.train_step_single` adds :math:`\\lambda L_T`.
+missing label. :meth:`FairPerNet.get_loss` is :math:`L_2` and
+:meth:`FairPerNet.train_step_single` adds :math:`\\lambda L_T`
+(section 2.2.3).
 """
 
 import torch
 import torch.nn.functional as F
-from skorch import NeuralNet
 from skorch.dataset import unpack_data
 
+from .._nn import CoreNet
 from ._triplet import conditional_triplet_loss, sample_triplets
 
 __all__ = ["LOSS_TERMS", "FairPerNet"]
@@ -46,7 +44,7 @@ def perspective_cross_entropy(logits, target):
     return total / (target >= 0).sum().clamp_min(1)
 
 
-class FairPerNet(NeuralNet):
+class FairPerNet(CoreNet):
     """skorch net minimising :math:`L_{Per} = L_2 + \\lambda L_T` (section 2.2.3).
 
     Parameters
@@ -62,6 +60,8 @@ class FairPerNet(NeuralNet):
         scored under the mask of its anchor's group.
     """
 
+    LOSS_TERMS = LOSS_TERMS
+
     def __init__(self, *args, triplet_weight=0.0, margin=0.2, group_conditions=None,
                  **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,7 +75,7 @@ class FairPerNet(NeuralNet):
         return perspective_cross_entropy(logits, y_true)
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        self._ensure_training()
         Xi, yi = unpack_data(batch)
         logits, embedding = self.infer(Xi, **fit_params)
         perspective_loss = self.get_loss((logits, embedding), yi, X=Xi, training=True)
@@ -96,6 +96,8 @@ class FairPerNet(NeuralNet):
             )
             objective = objective + self.triplet_weight * triplet_loss
         objective.backward()
-        self.history.record_batch("perspective_loss", perspective_loss.item())
-        self.history.record_batch("triplet_loss", triplet_loss.item())
-        return {"loss": objective.detach(), "y_pred": logits}
+        reported = objective.detach()
+        self._accumulate_terms(
+            (reported, perspective_loss.detach(), triplet_loss.detach()), (True,), len(yi)
+        )
+        return {"loss": reported, "y_pred": logits}

@@ -5,8 +5,10 @@ from numbers import Integral, Real
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseNeuralClassifier, _check_layer_sizes
+from .._nn import BaseNeuralClassifier, check_layer_sizes
 from ._distances import DISTANCES
+from ._modules import Critic, GroupClassifier, RepresentationModule
+from ._net import FairRepNet
 
 __all__ = ["FairRep"]
 
@@ -379,10 +381,14 @@ class FairRep(BaseNeuralClassifier):
         return cls(**{**params, "adversary_weight": 0.0})
 
     def _layer_sizes(self):
-        hidden = _check_layer_sizes(
+        hidden = check_layer_sizes(
             self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True
         )
         return (*hidden, int(self.embedding_dim))
+
+    def _network(self):
+        return FairRepNet, RepresentationModule, {"adversary": GroupClassifier,
+                                                  "critic": Critic}
 
     def _module_params(self):
         return {"standardize": bool(self.scale_free)}

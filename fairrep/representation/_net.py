@@ -1,9 +1,9 @@
-"""The private skorch net behind the neural estimators, and its fast data path.
+"""The skorch net of stage 1: :class:`FairRepNet`, eq. (1) of section 2.2.2.
 
-The public estimators (:class:`~fairrep.FairRep`,
-:class:`~fairrep.baselines.DNNClassifier`) are plain scikit-learn estimators;
-inside ``fit`` they build a :class:`FairRepNet` as ``self.net_``. It
-customises skorch only where skorch's guide says it is safe:
+:class:`~fairrep.FairRep`, :class:`~fairrep.baselines.NRL` and
+:class:`~fairrep.baselines.DNNClassifier` build it as ``self.net_`` inside
+``fit``. On top of :class:`~fairrep._nn.CoreNet` (fast epochs, every
+optimizer stepped after one backward):
 
 * :meth:`FairRepNet.initialize_module` adds the adversary (``adversary_``) and
   the WGAN critic (``critic_``), configured through ``adversary__*`` and
@@ -12,16 +12,7 @@ customises skorch only where skorch's guide says it is safe:
 * :meth:`FairRepNet.get_loss` is the emotion cross-entropy :math:`L_1`;
 * :meth:`FairRepNet.train_step_single` adds the adversary's :math:`L_A`,
   the encoder's adversarial term and :math:`\\alpha L_D` of eq. (1), and
-  runs the step's only backward pass; :meth:`FairRepNet.train_step` then
-  steps both optimizers;
-* :meth:`FairRepNet.run_single_epoch` runs a training epoch without
-  skorch's per-batch bookkeeping unless a callback listens to batches.
-
-Data enter as a dict of tensors ``{"X": ..., "group": ...}`` made once
-(without a copy where the input already is float32);
-:class:`TensorBatchIterator` draws one permutation per epoch and gathers
-each batch's rows from it, so there is no per-sample ``__getitem__`` /
-collate, no NumPy round trip and no shuffled copy of the data.
+  runs the step's only backward pass.
 """
 
 import itertools
@@ -30,10 +21,9 @@ import math
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
-from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
-from skorch.utils import TeeGenerator
 
+from .._nn._net import CoreNet
 from ._distances import (
     critic_distance,
     critic_gradient_penalty,
@@ -43,115 +33,13 @@ from ._distances import (
     whitening_matrix,
 )
 
-__all__ = ["FairRepNet", "TensorBatchIterator", "TensorDataset"]
+__all__ = ["LOSS_TERMS", "FairRepNet"]
 
 #: The per-epoch loss components recorded in the history, in eq. (1)'s order.
 LOSS_TERMS = ("emotion_loss", "adversary_loss", "distance_loss")
 
-# Batches whose loss terms are kept before they are summed on the device.
-_TERMS_FLUSH = 256
 
-
-class TensorDataset(torch.utils.data.Dataset):
-    """A dict of equal-length tensors plus an optional target, or a subset of rows.
-
-    Parameters
-    ----------
-    X : dict of str to Tensor
-    y : Tensor or None
-    indices : Tensor of int64 or None, default=None
-        Rows of the tensors that make up this dataset (a split of them);
-        None for all rows. The tensors are shared, never copied.
-    """
-
-    def __init__(self, X, y=None, indices=None):
-        lengths = {len(value) for value in X.values()}
-        if y is not None:
-            lengths.add(len(y))
-        if len(lengths) != 1:
-            raise ValueError(f"all tensors must have the same length; got {lengths}.")
-        self.X = X
-        self.y = y
-        self.indices = indices
-        self._length = lengths.pop() if indices is None else len(indices)
-
-    def __len__(self):
-        return self._length
-
-    def __getitem__(self, index):
-        return self.slice(slice(index, index + 1) if isinstance(index, int) else index)
-
-    def slice(self, index):
-        """Return ``(X_part, y_part)`` for an index, slice or index tensor of this dataset."""
-        rows = index if self.indices is None else self.indices[index]
-        if isinstance(rows, slice):
-            take = _take_slice
-        else:
-            if not torch.is_tensor(rows):
-                rows = torch.as_tensor(rows, device=next(iter(self.X.values())).device)
-            if rows.dtype == torch.bool:
-                rows = rows.nonzero().flatten()
-            take = _take_rows
-        X = {key: take(value, rows) for key, value in self.X.items()}
-        return X, (None if self.y is None else take(self.y, rows))
-
-
-def _take_slice(tensor, rows):
-    return tensor[rows]
-
-
-def _take_rows(tensor, rows):
-    # index_select skips the generic indexing machinery of ``tensor[rows]``
-    return torch.index_select(tensor, 0, rows.reshape(-1)).reshape(
-        (*rows.shape, *tensor.shape[1:])
-    )
-
-
-class TensorBatchIterator:
-    """Mini-batches gathered from tensors by a permutation drawn once per epoch.
-
-    Drop-in for skorch's ``iterator_train`` / ``iterator_valid``; shuffling
-    draws one ``torch.randperm`` per epoch from torch's global generator,
-    which the estimator seeds. Each batch gathers its rows (a copy of the
-    batch only); without shuffling, batches of a full dataset are views.
-
-    Parameters
-    ----------
-    dataset : TensorDataset
-    batch_size : int
-    shuffle : bool, default=False
-    """
-
-    def __init__(self, dataset, batch_size, shuffle=False):
-        if not isinstance(dataset, TensorDataset):
-            raise TypeError(
-                "TensorBatchIterator needs a TensorDataset; got "
-                f"{type(dataset).__name__}."
-            )
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-
-    def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
-
-    def __iter__(self):
-        dataset = self.dataset
-        n_samples = len(dataset)
-        order = None
-        if self.shuffle:
-            device = next(iter(dataset.X.values())).device
-            order = torch.randperm(n_samples, device=device)
-        for start in range(0, n_samples, self.batch_size):
-            stop = min(start + self.batch_size, n_samples)
-            yield dataset.slice(slice(start, stop) if order is None else order[start:stop])
-
-
-def _overrides(callback, name):
-    return getattr(type(callback), name) is not getattr(Callback, name)
-
-
-class FairRepNet(NeuralNet):
+class FairRepNet(CoreNet):
     """skorch net minimising :math:`L_{Rep} = L_1 - L_A + \\alpha L_D` (eq. 1).
 
     The module returns ``(logits, embedding)``. The encoder descends
@@ -173,20 +61,12 @@ class FairRepNet(NeuralNet):
     gradient-reversal layer gives, Ganin et al., 2016). With
     ``adversary_steps = k > 1`` the adversarial parts first take
     ``k - 1`` extra steps on the batch's detached embedding, so they take
-    ``k`` steps per encoder step in all. (Before, the adversary's step came
-    after the encoder's, from a second forward pass through the updated
-    encoder.)
+    ``k`` steps per encoder step in all.
 
-    **Epochs.** A training epoch keeps its sums on the device and writes
-    the history once per epoch: one ``batches`` entry holds the epoch's
-    mean ``train_loss`` and its sample count as ``train_batch_size`` (so
-    skorch's ``train_loss`` is the same batch-size-weighted mean), and
-    ``emotion_loss``, ``adversary_loss`` and ``distance_loss`` are the
-    batch-size-weighted means of :math:`L_1`, :math:`L_A` and
-    :math:`L_D` over the batches where the term applies (NaN in an epoch
-    where it never does). When a callback defines ``on_batch_begin`` or
-    ``on_batch_end``, skorch's per-batch loop and per-batch history run
-    instead; ``on_grad_computed`` is called only when a callback defines it.
+    The history records ``emotion_loss``, ``adversary_loss`` and
+    ``distance_loss``, the epoch means of :math:`L_1`, :math:`L_A` and
+    :math:`L_D` over the batches where each applies (see
+    :class:`~fairrep._nn.CoreNet`).
 
     Parameters
     ----------
@@ -225,6 +105,8 @@ class FairRepNet(NeuralNet):
     # the extra modules take ``adversary__*`` / ``critic__*`` parameters even
     # when a configuration leaves them out
     prefixes_ = [*NeuralNet.prefixes_, "adversary", "critic"]
+
+    LOSS_TERMS = LOSS_TERMS
 
     def __init__(
         self,
@@ -287,11 +169,6 @@ class FairRepNet(NeuralNet):
             self._register_module("critic")
         return self
 
-    def _register_module(self, name):
-        """Register an extra module declared in ``prefixes_``, once."""
-        if name + "_" not in self.cuda_dependent_attributes_:
-            self._register_attribute(name, getattr(self, name + "_"), prefixes=False)
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The emotion cross-entropy :math:`L_1`; also the validation loss."""
         logits = y_pred[0] if isinstance(y_pred, tuple) else y_pred
@@ -314,79 +191,9 @@ class FairRepNet(NeuralNet):
             self.adversary_optimizer_ = self.optimizer(*args, **kwargs)
         return self
 
-    # -- the training loop ---------------------------------------------------
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        """One epoch; a training epoch skips per-batch bookkeeping when it can.
-
-        Validation epochs are skorch's. A training epoch runs skorch's
-        per-batch loop (per-batch history, ``on_batch_begin`` /
-        ``on_batch_end`` notifications) only when some callback defines
-        those methods; otherwise it calls ``step_fn`` on every batch and
-        writes the history once (see the class notes). Either way, the
-        epoch means of :data:`LOSS_TERMS` are recorded at its end.
-        """
-        if not training or iterator is None:
-            return super().run_single_epoch(
-                iterator, training, prefix, step_fn, **fit_params
-            )
-        callbacks = [callback for _, callback in self.callbacks_]
-        self._grad_hooks = any(_overrides(cb, "on_grad_computed") for cb in callbacks)
-        self._term_sums = None
-        self._pending_terms = []
-        if any(_overrides(cb, name) for cb in callbacks
-               for name in ("on_batch_begin", "on_batch_end")):
-            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-        else:
-            n_batches = 0
-            for batch in iterator:
-                step_fn(batch, **fit_params)
-                n_batches += 1
-            self._flush_terms()
-            sums, counts = self._term_sums
-            self.history.new_batch()
-            self.history.record_batch(prefix + "_loss", float(sums[0] / counts[0]))
-            self.history.record_batch(prefix + "_batch_size", int(counts[0]))
-            self.history.record(prefix + "_batch_count", n_batches)
-        self._record_loss_terms()
-
-    def _record_loss_terms(self):
-        self._flush_terms()
-        if self._term_sums is None:
-            return
-        sums, counts = self._term_sums
-        self._term_sums = None
-        # 0 / 0 is NaN: a term absent from every batch
-        for name, value in zip(LOSS_TERMS, (sums[1:] / counts[1:]).tolist()):
-            self.history.record(name, value)
-
-    def train_step(self, batch, **fit_params):
-        """One step: a single forward and backward pass, then every optimizer steps.
-
-        The gradients of the encoder and head, of the adversary and of the
-        critic all come from the backward of :meth:`train_step_single`, so
-        the adversarial parts update simultaneously with the encoder (see
-        the class notes); ``on_grad_computed`` is notified between the
-        backward and the steps when a callback defines it.
-        """
-        optimizers = [getattr(self, name + "_") for name in self._optimizers]
-        for optimizer in optimizers:
-            optimizer.zero_grad()
-        step = self.train_step_single(batch, **fit_params)
-        if getattr(self, "_grad_hooks", True):
-            self.notify(
-                "on_grad_computed",
-                named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                batch=batch,
-                training=True,
-            )
-        for optimizer in optimizers:
-            optimizer.step()
-        return step
-
     def train_step_single(self, batch, **fit_params):
         # switching modes walks every submodule; do it only after validation
-        if not self.module_.training:
-            self._set_training(True)
+        self._ensure_training()
         Xi, yi = unpack_data(batch)
         if self.uses_distance and self.distance == "critic":
             self.critic_.clip_weights()
@@ -433,52 +240,6 @@ class FairRepNet(NeuralNet):
             len(yi),
         )
         return {"loss": reported, "y_pred": logits}
-
-    def _accumulate_terms(self, values, present, batch_size):
-        """Keep a batch's loss terms for the epoch means.
-
-        ``values`` are ``train_loss`` and :data:`LOSS_TERMS` (detached
-        scalars); ``present`` says (bool or boolean tensor) whether
-        :math:`L_A` and :math:`L_D` applied to the batch. They are kept as
-        they are, with no operation per batch, and reduced on the device
-        every ``_TERMS_FLUSH`` batches and at the epoch's end, so memory
-        stays bounded and nothing waits for the device.
-        """
-        pending = getattr(self, "_pending_terms", None)
-        if pending is None:
-            pending = self._pending_terms = []
-        pending.append((values, present, batch_size))
-        if len(pending) >= _TERMS_FLUSH:
-            self._flush_terms()
-
-    def _flush_terms(self):
-        """Reduce the pending batches into the epoch's weighted sums and counts."""
-        pending = getattr(self, "_pending_terms", None)
-        if not pending:
-            return
-        self._pending_terms = []
-        device = pending[0][0][0].device
-        columns = list(zip(*(values for values, _, _ in pending)))
-        values = torch.stack([torch.stack(column) for column in columns], dim=1)
-        values = values.to(torch.float64)
-        flags = []
-        for column in zip(*(present for _, present, _ in pending)):
-            if any(torch.is_tensor(flag) for flag in column):
-                flags.append(torch.stack([torch.as_tensor(flag, device=device)
-                                          for flag in column]))
-            else:
-                flags.append(torch.tensor(column, device=device))
-        sizes = torch.tensor([size for _, _, size in pending], dtype=torch.float64,
-                             device=device).unsqueeze(1)
-        weights = torch.cat(
-            [sizes.expand(-1, 2), torch.stack(flags, dim=1).to(torch.float64) * sizes],
-            dim=1,
-        )
-        # an absent term is exactly 0, so it adds nothing to the sums either
-        sums, counts = (values * weights).sum(dim=0), weights.sum(dim=0)
-        if getattr(self, "_term_sums", None) is not None:
-            sums, counts = sums + self._term_sums[0], counts + self._term_sums[1]
-        self._term_sums = (sums, counts)
 
     # -- the adversarial parts -----------------------------------------------
     def _adversarial_parameters(self):

@@ -1,13 +1,13 @@
-"""Machinery shared by the neural classifiers: FairRep and the DNN baseline.
+"""The neural classifier base: FairRep, NRL and DNNClassifier derive from it.
 
 A public estimator here is a plain scikit-learn estimator; ``fit`` validates
 the data, converts it to tensors once and trains a private skorch
-:class:`~fairrep.representation._net.FairRepNet` stored as ``net_``.
+:class:`~fairrep.representation._net.FairRepNet` (eq. (1), section 2.2.2;
+the plain classifier is the same net with no fairness term) stored as
+``net_``; ``partial_fit`` runs one epoch per call on the same net.
 """
 
-import contextlib
 import copy
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,35 +19,20 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
-from threadpoolctl import threadpool_limits
 
-from ..utils._guards import (DivergenceGuard, check_training_predictions, stop_on_divergence,
-                             validate_float32_data, warn_fairness_off)
+from ..utils._guards import validate_float32_data, warn_fairness_off
 from ..utils._persistence import PortableNetMixin
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
 from ..utils._validation import check_sensitive_features, encode_groups
-from ._modules import Critic, GroupClassifier, RepresentationModule
-from ._net import LOSS_TERMS, FairRepNet, TensorBatchIterator, TensorDataset
+from ._data import SEED_MODULUS, TensorDataset, as_float_tensor, training_threads
+from ._estimator import NeuralEstimatorMixin, check_callbacks
 
-__all__ = ["BaseNeuralClassifier"]
-
-# Prediction and validation batches only read the data, so they can be large.
-_EVAL_BATCH_SIZE = 4096
-
-# ``num_threads="auto"`` trains on one torch thread up to this batch size.
-# Measured on a 2-core machine shared with other jobs
-# (benchmarks/bench_fairrep_epoch.py): two threads gained at most 10-15 %
-# (batch 128-256) and lost up to 10x whenever another process held a core
-# (batch 32-1024); one thread was never more than 15 % slower.
-_ONE_THREAD_MAX_BATCH = 1024
-
-# Seeds stay in [0, 2**31 - 1), as ``seed_from_random_state`` draws them.
-_SEED_MODULUS = 2**31 - 1
+__all__ = ["BaseNeuralClassifier", "check_layer_sizes"]
 
 
-def _check_layer_sizes(sizes, name, *, allow_empty):
+def check_layer_sizes(sizes, name, *, allow_empty):
     """Return ``sizes`` as a tuple of positive ints, or raise naming ``name``."""
     values = np.atleast_1d(np.asarray(sizes, dtype=object)).ravel().tolist()
     if not allow_empty and not values:
@@ -58,71 +43,6 @@ def _check_layer_sizes(sizes, name, *, allow_empty):
                 f"{name} must be positive integers (layer widths); got {sizes!r}."
             )
     return tuple(int(value) for value in values)
-
-
-def _check_callbacks(callbacks):
-    """Copy the user's skorch callbacks so fitting never mutates the parameter."""
-    if callbacks is None:
-        return []
-    checked = []
-    for index, item in enumerate(callbacks):
-        callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
-        if not isinstance(callback, Callback):
-            raise TypeError(
-                "callbacks must be a list of skorch Callback instances or "
-                f"(name, Callback) tuples; item {index} is {item!r}."
-            )
-        checked.append(copy.deepcopy(item))
-    return checked
-
-
-def _as_float_tensor(X, device):
-    """float32 tensor on ``device``, sharing memory with ``X`` where it can.
-
-    A C-contiguous float32 array (memory-mapped ones included) becomes a
-    CPU tensor over the same memory, with no copy; anything else is copied
-    once, to float32. The tensor is only read: a read-only array is fine.
-    On another device the data are copied there once.
-    """
-    array = np.asarray(X)
-    if array.dtype != np.float32 or not array.flags.c_contiguous:
-        array = np.ascontiguousarray(array, dtype=np.float32)
-    with warnings.catch_warnings():
-        # the tensor is never written to, so a read-only buffer is safe
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        tensor = torch.from_numpy(array)
-    return tensor.to(device)
-
-
-@contextlib.contextmanager
-def _training_threads(setting, batch_size, device):
-    """Run a block with the thread counts set for training on the CPU.
-
-    ``setting`` is ``num_threads``: None leaves every thread pool alone;
-    ``"auto"`` gives torch one intra-op thread for batches of at most
-    ``_ONE_THREAD_MAX_BATCH`` rows and keeps torch's count above; an int
-    gives torch that many. The BLAS library NumPy calls (the Sinkhorn solve
-    of ``L_D`` runs in NumPy on the CPU) gets one thread whatever the
-    setting: its matrices are those of one mini-batch, and its threads
-    waiting beside torch's slowed training down by up to 3x at batch 256.
-    The previous counts are restored on exit.
-    """
-    if setting is None or device.type != "cpu":
-        yield
-        return
-    previous = torch.get_num_threads()
-    if setting == "auto":
-        setting = 1 if batch_size <= _ONE_THREAD_MAX_BATCH else previous
-    setting = int(setting)
-    with threadpool_limits(limits=1, user_api="blas"):
-        if setting == previous:
-            yield
-            return
-        torch.set_num_threads(setting)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(previous)
 
 
 def _check_new_labels(values, known, name, hint):
@@ -139,12 +59,13 @@ def _check_new_labels(values, known, name, hint):
 
 
 class BaseNeuralClassifier(
-    PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
+    NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, TransformerMixin, BaseEstimator
 ):
     """Base class: a skorch-trained MLP classifier whose hidden code is a feature map.
 
     Subclasses define ``__init__`` (storing their parameters), ``fit`` and
-    :meth:`_layer_sizes`; they may override :meth:`_fairness_config`.
+    :meth:`_layer_sizes` and :meth:`_network`; they may override
+    :meth:`_fairness_config` and :meth:`_module_params`.
     Not meant to be used directly.
     """
 
@@ -175,18 +96,27 @@ class BaseNeuralClassifier(
         """Widths of the encoder layers; the last one is the representation."""
         raise NotImplementedError
 
+    def _network(self):
+        """``(net class, module class, extra net parameters)`` of the network.
+
+        The net takes ``module__n_features``, ``module__layer_sizes``,
+        ``module__n_classes`` and ``module__dropout``; its module returns
+        ``(logits, representation)`` and has an ``encoder`` submodule.
+        """
+        raise NotImplementedError
+
     def _fairness_config(self, n_groups):
-        """Extra :class:`FairRepNet` parameters; the plain classifier has none."""
+        """Extra net parameters for ``n_groups`` groups; the plain classifier has none."""
         return {}
 
     def _module_params(self):
-        """Extra parameters of the :class:`RepresentationModule`; none by default."""
+        """Extra ``module__*`` parameters; none by default."""
         return {}
 
     # -- fitting ------------------------------------------------------------
     def _fit(self, X, y, sensitive_features=None, *, min_groups=1):
         layer_sizes = self._layer_sizes()
-        callbacks = _check_callbacks(self.callbacks)
+        callbacks = check_callbacks(self.callbacks)
         device = resolve_device(self.device)
         continuing = self.warm_start and hasattr(self, "net_")
 
@@ -230,12 +160,10 @@ class BaseNeuralClassifier(
 
         seed = seed_from_random_state(self.random_state)
         threads = getattr(self, "num_threads", "auto")
-        with _training_threads(threads, self.batch_size, device), torch_seed(seed, device):
+        with training_threads(threads, self.batch_size, device), torch_seed(seed, device):
             if continuing:
                 net = self.net_
                 net.train_split = None if valid is None else predefined_split(valid)
-                with stop_on_divergence(net, type(self).__name__, data["X"]):
-                    net.partial_fit(train)
             else:
                 net = self._build_net(
                     n_features=data["X"].shape[1],
@@ -247,16 +175,14 @@ class BaseNeuralClassifier(
                     fairness=fairness,
                     early_stopping=self.early_stopping,
                 )
-                with stop_on_divergence(net, type(self).__name__, data["X"]):
-                    net.fit(train)
+            self._train(net, train, data["X"], resume=continuing)
         # the validation split is only needed while training; do not pickle it
         net.train_split = None
 
         self.classes_ = encoder.classes_
         if not continuing and self._uses_groups:
             self.groups_ = groups
-        self._set_fitted_net(net)
-        check_training_predictions(self, data["X"], y_codes)
+        self._set_fitted_net(net, data["X"], y_codes)
         return self
 
     def _partial_fit(self, X, y, sensitive_features=None, *, classes=None,
@@ -269,7 +195,7 @@ class BaseNeuralClassifier(
         device = resolve_device(self.device) if first else torch.device(self.net_.device)
         if first:
             layer_sizes = self._layer_sizes()
-            callbacks = _check_callbacks(self.callbacks)
+            callbacks = check_callbacks(self.callbacks)
         X, y = validate_float32_data(self, X, y, reset=first)
         check_classification_targets(y)
         labels = np.unique(y)
@@ -350,7 +276,7 @@ class BaseNeuralClassifier(
         del X
         seed = seed_from_random_state(self.random_state)
         threads = getattr(self, "num_threads", "auto")
-        with _training_threads(threads, self.batch_size, device):
+        with training_threads(threads, self.batch_size, device):
             if first:
                 n_groups = 0 if known_groups is None else len(known_groups)
                 fairness = (self._fairness_config(n_groups)
@@ -370,9 +296,9 @@ class BaseNeuralClassifier(
                 net.callbacks_ = [(name, callback) for name, callback in net.callbacks_
                                   if name != "early_stopping"]
             # a new stream per call, reproducible from random_state
-            with torch_seed((seed + len(net.history)) % _SEED_MODULUS, device):
-                with stop_on_divergence(net, type(self).__name__, data["X"]):
-                    net.partial_fit(TensorDataset(data, target), epochs=1)
+            with torch_seed((seed + len(net.history)) % SEED_MODULUS, device):
+                self._train(net, TensorDataset(data, target), data["X"], resume=True,
+                            epochs=1)
 
         self.classes_ = np.asarray(classes)
         if first and self._uses_groups:
@@ -380,16 +306,11 @@ class BaseNeuralClassifier(
         self._set_fitted_net(net)
         return self
 
-    def _set_fitted_net(self, net):
-        self.net_ = net
-        self.n_iter_ = len(net.history)
-        self.history_ = self._history_frame(net.history)
-
     @staticmethod
     def _tensors(X, y_codes, group_codes, device):
         """The training tensors: ``({"X", "group"}, target)``; ``X`` without a copy if it can."""
         data = {
-            "X": _as_float_tensor(X, device),
+            "X": as_float_tensor(X, device),
             "group": torch.as_tensor(group_codes, dtype=torch.int64, device=device),
         }
         return data, torch.as_tensor(y_codes, dtype=torch.int64, device=device)
@@ -421,68 +342,34 @@ class BaseNeuralClassifier(
 
     def _build_net(self, *, n_features, layer_sizes, n_classes, valid, callbacks,
                    device, fairness, early_stopping):
-        # first, so that a diverged epoch stops before early stopping reads it
-        net_callbacks = [("divergence_guard", DivergenceGuard(type(self).__name__))]
+        net_callbacks = self._base_callbacks()
         if early_stopping:
-            net_callbacks.append(
-                ("early_stopping", EarlyStopping(
-                    monitor="valid_loss", patience=self.n_iter_no_change,
-                    load_best=True,
-                ))
-            )
-        if self.verbose and self.verbose > 1:
-            net_callbacks.append(("progress_bar", ProgressBar()))
+            net_callbacks.insert(1, (
+                "early_stopping", EarlyStopping(
+                    monitor="valid_loss", patience=self.n_iter_no_change, load_best=True,
+                ),
+            ))
         net_callbacks.extend(callbacks)
-        return FairRepNet(
-            module=RepresentationModule,
+        params = self._net_params(
+            device=device, callbacks=net_callbacks,
+            train_split=None if valid is None else predefined_split(valid),
+        )
+        net_class, module, extra = self._network()
+        return net_class(
+            module=module,
             module__n_features=n_features,
             module__layer_sizes=layer_sizes,
             module__n_classes=n_classes,
             module__dropout=float(self.dropout),
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.Adam,
-            optimizer__weight_decay=float(self.weight_decay),
             # one fused kernel per step instead of a loop over parameter tensors
             optimizer__fused=True,
-            lr=float(self.lr),
-            max_epochs=int(self.max_epochs),
-            batch_size=int(self.batch_size),
-            dataset=TensorDataset,
-            iterator_train=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=TensorBatchIterator,
-            iterator_valid__batch_size=max(int(self.batch_size), _EVAL_BATCH_SIZE),
-            train_split=None if valid is None else predefined_split(valid),
-            callbacks=net_callbacks,
-            predict_nonlinearity=None,
-            verbose=int(bool(self.verbose)),
-            device=str(device),
-            adversary=GroupClassifier,
-            critic=Critic,
+            **extra,
             **{f"module__{key}": value for key, value in self._module_params().items()},
+            **params,
             **fairness,
         )
 
-    @staticmethod
-    def _history_frame(history):
-        columns = ["epoch", "train_loss", *LOSS_TERMS, "valid_loss", "dur"]
-        rows = [
-            {column: epoch.get(column, np.nan) for column in columns}
-            for epoch in history
-        ]
-        frame = pd.DataFrame(rows, columns=columns)
-        return frame.dropna(axis=1, how="all") if len(frame) else frame
-
     # -- inference ----------------------------------------------------------
-    def _forward(self, X):
-        """Return ``(logits, representation)`` as CPU tensors, in eval mode."""
-        check_is_fitted(self)
-        X = validate_float32_data(self, X, reset=False)
-        tensor = _as_float_tensor(X, self.net_.device)
-        with torch.no_grad():
-            logits, representation = self.net_.forward({"X": tensor})
-        return logits, representation
-
     def transform(self, X):
         """Map ``X`` to the learned representation (eval mode: no dropout).
 
@@ -497,39 +384,20 @@ class BaseNeuralClassifier(
         """
         return self._forward(X)[1].numpy()
 
-    def predict_proba(self, X):
-        """Class probabilities (softmax of the head's logits).
+    def export_encoder(self):
+        """A copy of the trained torch encoder: ``X`` (float32) to :meth:`transform`'s output.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        logits, _ = self._forward(X)
-        return torch.softmax(logits.double(), dim=1).numpy()
-
-    def predict(self, X):
-        """Most probable class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        The hand-over of stage 1 to stage 2 (Fig. 4): :class:`~fairrep.FairPer`
+        with ``freeze_representation=False`` fine-tunes this copy; the
+        fitted estimator is never changed.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
+        encoder : torch.nn.Module
+            In training mode, on the device the model was trained on.
         """
-        logits, _ = self._forward(X)
-        return self.classes_[logits.argmax(dim=1).numpy()]
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        logits, _ = self._forward(X)
-        return torch.log_softmax(logits.double(), dim=1).numpy()
+        check_is_fitted(self)
+        return copy.deepcopy(self.net_.module_.encoder).train()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

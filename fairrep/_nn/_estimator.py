@@ -1,0 +1,154 @@
+"""What every fairrep neural estimator shares: net settings, training, inference.
+
+:class:`NeuralEstimatorMixin` sits under :class:`BaseNeuralClassifier`
+(FairRep, NRL, DNNClassifier) and :class:`~fairrep.FairPer`. A subclass
+builds its skorch net (a :class:`~fairrep._nn.CoreNet`) from
+:meth:`~NeuralEstimatorMixin._net_params`, trains it with
+:meth:`~NeuralEstimatorMixin._train` and reads it back through
+:meth:`~NeuralEstimatorMixin._forward`; it says how the net's outputs map
+to one ``(logits, representation)`` pair in :meth:`_select`.
+"""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import torch
+from skorch.callbacks import Callback, ProgressBar
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._guards import (DivergenceGuard, check_training_predictions, stop_on_divergence,
+                             validate_float32_data)
+from ._data import EVAL_BATCH_SIZE, TensorBatchIterator, TensorDataset, as_float_tensor
+
+__all__ = ["NeuralEstimatorMixin", "check_callbacks"]
+
+
+def check_callbacks(callbacks):
+    """Copy the user's skorch callbacks so fitting never mutates the parameter."""
+    if callbacks is None:
+        return []
+    checked = []
+    for index, item in enumerate(callbacks):
+        callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                "callbacks must be a list of skorch Callback instances or "
+                f"(name, Callback) tuples; item {index} is {item!r}."
+            )
+        checked.append(copy.deepcopy(item))
+    return checked
+
+
+class NeuralEstimatorMixin:
+    """Training and inference written once for the skorch-trained estimators.
+
+    The estimator stores ``lr``, ``weight_decay``, ``max_epochs``,
+    ``batch_size`` and ``verbose``; after ``fit`` it has ``net_``,
+    ``classes_``, ``n_iter_`` and ``history_``.
+    """
+
+    # -- building and training ----------------------------------------------
+    def _base_callbacks(self):
+        """The divergence guard (first, so a diverged epoch stops before
+        anything reads it) and, for ``verbose > 1``, a progress bar."""
+        callbacks = [("divergence_guard", DivergenceGuard(type(self).__name__))]
+        if self.verbose and self.verbose > 1:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
+
+    def _net_params(self, *, device, callbacks, train_split=None):
+        """The skorch settings every fairrep net shares: Adam, the fast data path."""
+        return {
+            "criterion": torch.nn.CrossEntropyLoss,
+            "optimizer": torch.optim.Adam,
+            "optimizer__weight_decay": float(self.weight_decay),
+            "lr": float(self.lr),
+            "max_epochs": int(self.max_epochs),
+            "batch_size": int(self.batch_size),
+            "dataset": TensorDataset,
+            "iterator_train": TensorBatchIterator,
+            "iterator_train__shuffle": True,
+            "iterator_valid": TensorBatchIterator,
+            "iterator_valid__batch_size": max(int(self.batch_size), EVAL_BATCH_SIZE),
+            "train_split": train_split,
+            "callbacks": callbacks,
+            "predict_nonlinearity": None,
+            "verbose": int(bool(self.verbose)),
+            "device": str(device),
+        }
+
+    def _train(self, net, dataset, X, *, resume=False, **fit_params):
+        """``net.fit`` (``net.partial_fit`` when ``resume``), a diverged run raising.
+
+        ``X`` is the training input tensor, which the divergence check reads.
+        """
+        with stop_on_divergence(net, type(self).__name__, X):
+            if resume:
+                net.partial_fit(dataset, **fit_params)
+            else:
+                net.fit(dataset, None)
+        return net
+
+    def _set_fitted_net(self, net, X=None, y_codes=None):
+        """Store ``net_``, ``n_iter_``, ``history_``; warn if ``X`` gets one class."""
+        self.net_ = net
+        self.n_iter_ = len(net.history)
+        columns = ["epoch", "train_loss", *net.LOSS_TERMS, "valid_loss", "dur"]
+        rows = [{c: epoch.get(c, np.nan) for c in columns} for epoch in net.history]
+        frame = pd.DataFrame(rows, columns=columns)
+        self.history_ = frame.dropna(axis=1, how="all") if len(frame) else frame
+        if X is not None:
+            check_training_predictions(self, X, y_codes)
+
+    # -- inference ----------------------------------------------------------
+    def _net_inputs(self, X):
+        """What the net reads for validated ``X``; ``X`` itself by default."""
+        return X
+
+    def _forward(self, X):
+        """The net's outputs on ``X`` as CPU tensors, in eval mode."""
+        check_is_fitted(self)
+        X = validate_float32_data(self, X, reset=False)
+        tensor = as_float_tensor(self._net_inputs(X), self.net_.device)
+        with torch.no_grad():
+            return self.net_.forward({"X": tensor})
+
+    def _select(self, outputs):
+        """``(logits, representation)`` of the current prediction from the outputs."""
+        return outputs
+
+    def _logits(self, X):
+        return self._select(self._forward(X))[0]
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the head's logits).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return torch.softmax(self._logits(X).double(), dim=1).numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        return torch.log_softmax(self._logits(X).double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Most probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        codes = self._logits(X).argmax(dim=1).numpy()  # checks that it is fitted
+        return self.classes_[codes]
