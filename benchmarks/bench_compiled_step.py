@@ -52,7 +52,7 @@ from bench_fairrep_epoch import (
 )
 
 from fairrep.representation import FairRep
-from fairrep.representation._distances import _problem_tables, _sinkhorn_core
+from fairrep.representation._sinkhorn import _problem_tables, _sinkhorn_core
 from fairrep._nn import TensorBatchIterator, TensorDataset
 
 

@@ -21,7 +21,7 @@ from skorch.callbacks import Callback
 
 from fairrep.representation import FairRep, group_distance
 from fairrep._nn import as_float_tensor as _as_float_tensor
-from fairrep.representation._distances import (
+from fairrep.representation._sinkhorn import (
     _BLOCKS_FROM,
     _problem_tables,
     _sinkhorn_blocks,
