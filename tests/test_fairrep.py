@@ -418,6 +418,39 @@ def test_warm_start_continues_training():
         model.fit(X, np.where(y == "anger", "sadness", y), sensitive_features=groups)
 
 
+def test_warm_start_rereads_the_fairness_weights():
+    """A path over alpha with warm starts trains each step with its own alpha."""
+    X, y, groups = _data()
+    model = FairRep(**{**SMALL, "warm_start": True, "alpha": 0.01, "adversary_weight": 1.0})
+    model.fit(X, y, sensitive_features=groups)
+    model.set_params(alpha=3.0, adversary_weight=0.5, adversary_loss="reversal",
+                     max_epochs=2, lr=1e-4)
+    model.fit(X, y, sensitive_features=groups)
+    net = model.net_
+    assert (net.alpha, net.adversary_weight, net.adversary_loss) == (3.0, 0.5, "reversal")
+    assert model.n_iter_ == SMALL["max_epochs"] + 2
+    assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-4)
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"distance": "sliced"}, "whose distance is 'sinkhorn'"),
+    ({"scale_free": False}, "whose scale_free is True"),
+])
+def test_warm_start_refuses_a_new_architecture(change, match):
+    X, y, groups = _data()
+    model = FairRep(**{**SMALL, "warm_start": True}).fit(X, y, sensitive_features=groups)
+    with pytest.raises(ValueError, match=match):
+        model.set_params(**change).fit(X, y, sensitive_features=groups)
+
+
+def test_warm_start_refuses_a_term_whose_module_was_never_built():
+    X, y, groups = _data()
+    model = FairRep(**{**SMALL, "warm_start": True, "adversary_weight": 0.0})
+    model.fit(X, y, sensitive_features=groups)
+    with pytest.raises(ValueError, match="built without the adversary"):
+        model.set_params(adversary_weight=1.0).fit(X, y, sensitive_features=groups)
+
+
 def test_early_stopping_records_validation_loss():
     X, y, groups = _data(n_samples=300)
     model = FairRep(**{**SMALL, "max_epochs": 200, "early_stopping": True,

@@ -113,6 +113,38 @@ class BaseNeuralClassifier(
         """Extra ``module__*`` parameters; none by default."""
         return {}
 
+    def _continue_net(self, net, fairness):
+        """Apply the current parameters to a fitted ``net`` that ``warm_start`` continues.
+
+        The learning rate and epoch count are re-read, and so are the
+        weights and options of the fairness terms in ``fairness`` (the
+        :meth:`_fairness_config` of this fit). A change that the fitted
+        network cannot take (another distance, ``scale_free``, a term whose
+        module was never built) raises, naming the parameter.
+        """
+        net.set_params(lr=float(self.lr), max_epochs=int(self.max_epochs))
+        structural = ("distance", "scale_free", "n_groups")
+        for key, value in fairness.items():
+            if "__" in key:
+                continue  # module settings: part of the architecture
+            old = getattr(net, key, None)
+            if key in structural and old != value:
+                raise ValueError(
+                    f"warm_start=True continues the fitted network, whose {key} is "
+                    f"{old!r}; this fit asks for {value!r}. Set warm_start=False to "
+                    "train a new network."
+                )
+            setattr(net, key, value)
+        for name, needed in (("adversary", getattr(net, "uses_adversary", False)),
+                             ("critic", getattr(net, "uses_distance", False)
+                              and getattr(net, "distance", None) == "critic")):
+            if needed and getattr(net, name + "_", None) is None:
+                raise ValueError(
+                    f"warm_start=True continues the fitted network, which was built "
+                    f"without the {name} (its weight was 0); set warm_start=False to "
+                    f"train a network with the {name}."
+                )
+
     # -- fitting ------------------------------------------------------------
     def _fit(self, X, y, sensitive_features=None, *, min_groups=1):
         layer_sizes = self._layer_sizes()
@@ -163,6 +195,7 @@ class BaseNeuralClassifier(
         with training_threads(threads, self.batch_size, device), torch_seed(seed, device):
             if continuing:
                 net = self.net_
+                self._continue_net(net, fairness)
                 net.train_split = None if valid is None else predefined_split(valid)
             else:
                 net = self._build_net(

@@ -25,15 +25,10 @@ class NRL(FairRep):
 
     The critic is kept Lipschitz by a gradient penalty (WGAN-GP, Gulrajani
     et al., 2017) rather than the weight clipping of the original WGAN, and
-    takes 5 updates per encoder update (WGAN-GP's ``n_critic``). On a
-    planted bias (``tests/test_nrl.py``; 800 training samples, 30 epochs,
-    statistical parity gap 0.323 without the term), the clipped critic
-    (``clip=0.01``) estimates :math:`W_1` at about 0.003 and ``alpha=30``
-    moves the gap only to 0.291; with the penalty the estimate is on the
-    embedding's scale and ``alpha=1`` brings the gap to 0.09 at seed 0
-    (0.07 at seed 1) with accuracy 0.75-0.82 against 0.92. With one critic
-    update per encoder update the critic lags, its estimate turns negative
-    and the gap can grow (0.46 at seed 1). See ``docs/fairrep.rst``.
+    takes 5 updates per encoder update (WGAN-GP's ``n_critic``): a clipped
+    critic's estimate stays near 0.003 and hardly moves the representation,
+    and a critic updated once per encoder step lags (measurements in
+    ``docs/fairrep.rst``).
 
     With more than two groups the critic has one output per pair of groups
     and the term is their mean; samples with a missing group count only in

@@ -64,13 +64,9 @@ class FairRep(BaseNeuralClassifier):
     - ``"reversal"``: eq. (1) literally, :math:`-w L_A` (gradient reversal,
       Ganin et al., 2016).
 
-    Measured on the embedded corpus (3,000 items, 30 epochs, pooled
-    leave-one-session-out predictions, ``alpha=0``): the largest S2 parity
-    gap (frustration) is 0.27 for the DNN, 0.20 for ``"reversal"`` and
-    ``"capped"`` (3 adversary steps), 0.20 for ``"confusion"`` with
-    ``w=1`` and 0.08 with ``w=3``, at a weighted F1 on S1 of 0.790 against
-    the DNN's 0.766. Hence the defaults ``adversary_loss="confusion"`` and
-    ``adversary_weight=3`` (see ``docs/fairrep.rst``).
+    The defaults (``"confusion"``, ``w = 3``) are fairrep's, chosen on the
+    embedded corpus; ``adversary_loss="reversal", adversary_weight=1`` is
+    the paper's configuration (measurements in ``docs/fairrep.rst``).
 
     Data too large for memory can be streamed through :meth:`partial_fit`
     (one epoch per chunk).
@@ -97,10 +93,7 @@ class FairRep(BaseNeuralClassifier):
         What the encoder maximises against the adversary (see above):
         domain confusion, :math:`L_A` capped at chance level per sample, or
         :math:`L_A` itself (eq. 1 literally). The adversary always descends
-        :math:`L_A`; its update is simultaneous with the encoder's, from
-        the same forward and backward pass (the adversary sees the
-        embedding of the encoder before its step), not a second pass after
-        the encoder's step as in earlier versions.
+        :math:`L_A`; its update is simultaneous with the encoder's (Notes).
     adversary_steps : int, default=1
         Updates of the adversary and of the critic per encoder update: one
         simultaneous with the encoder's (see Notes) and ``adversary_steps
@@ -139,18 +132,14 @@ class FairRep(BaseNeuralClassifier):
         at inference), so the head, the adversary and the distance read an
         embedding whose scale is fixed; :math:`L_D` (``"sinkhorn"``,
         ``"sliced"``, ``"exact"``) is computed on the batch-whitened
-        embedding (a difference between the groups counts relative to the
-        spread in its direction, down to a shrinkage of 10 % of the mean
-        variance), less the same distance between a random split of the
-        batch with the groups' sizes (the floor of a mini-batch estimate,
-        which is positive even between two samples of one distribution and
-        would otherwise reward discarding information). So :math:`L_D` is
-        zero in expectation when the embedding does not depend on the
-        group, can be negative on a batch, and is lowered only by making the
-        groups' embeddings alike. ``False`` is eq. (1) as printed: a ReLU
-        embedding and the raw squared-Euclidean distance, which the encoder
-        lowers by shrinking the embedding (on planted data, ``alpha=10``
-        gives a constant classifier; ``docs/fairrep.rst``).
+        embedding (shrinkage 10 % of the mean variance), less the same
+        distance between a random split of the batch with the groups' sizes
+        (the floor of a mini-batch estimate). So :math:`L_D` is zero in
+        expectation when the embedding does not depend on the group, can be
+        negative on a batch, and is lowered only by making the groups'
+        embeddings alike. ``False`` is eq. (1) as printed: a ReLU embedding
+        and the raw squared-Euclidean distance, which the encoder lowers by
+        shrinking the embedding (``docs/fairrep.rst``).
     distance_params : dict, default=None
         Options of the distance: ``"sinkhorn"``: ``reg`` (relative
         regularisation, default 0.1) and ``n_iter`` (default 10);
@@ -193,18 +182,19 @@ class FairRep(BaseNeuralClassifier):
     warm_start : bool, default=False
         If True, a further ``fit`` continues training the fitted network for
         ``max_epochs`` more epochs instead of starting anew (same classes and
-        feature count required; the architecture parameters are not re-read).
-        :meth:`partial_fit` always continues.
+        feature count required). It re-reads ``lr``, ``max_epochs``,
+        ``alpha``, ``adversary_weight``, ``adversary_loss``,
+        ``adversary_steps`` and ``distance_params``, so a path over the
+        fairness weights can be walked with warm starts; a change of the
+        architecture (``distance``, ``scale_free``, a term whose module was
+        never built) raises. :meth:`partial_fit` always continues.
     num_threads : "auto", int or None, default="auto"
         torch's intra-op threads while training on the CPU (:meth:`fit`
         and :meth:`partial_fit`); the previous setting is restored
         afterwards. ``"auto"`` uses one thread when ``batch_size`` is at
-        most 1024, else torch's current count: the matrix products of a
-        mini-batch are small, and on a 2-core machine shared with other
-        jobs two threads gained at most 10-15 % (batch 128-256) but lost up
-        to 10x whenever another process held a core, while one thread was
-        never more than 15 % slower (``benchmarks/bench_fairrep_epoch.py``).
-        An int uses that many threads. Unless None, NumPy's BLAS (which
+        most 1024 (a mini-batch's matrix products are small; measurements in
+        ``benchmarks/README.md``), else torch's current count. An int uses
+        that many threads. Unless None, NumPy's BLAS (which
         runs the Sinkhorn solve of :math:`L_D` on the CPU) is held to one
         thread while training. None leaves both alone. The setting is
         process-wide while training, so do not train other torch models in
@@ -245,11 +235,8 @@ class FairRep(BaseNeuralClassifier):
     loss :math:`L_A` is computed on the same (detached) embedding as the
     encoder's terms, and the encoder, head, adversary and critic all step
     after that single backward pass, *simultaneously*, as with a
-    gradient-reversal layer (Ganin et al., 2016). The adversary therefore
-    learns from the embedding the encoder had before its step, rather
-    than from a second pass through the updated encoder; the objective of
-    eq. (1) is unchanged. ``adversary_steps > 1`` adds the extra updates
-    before the simultaneous one.
+    gradient-reversal layer (Ganin et al., 2016). ``adversary_steps > 1``
+    adds the extra updates before the simultaneous one.
 
     ``fit(X, y)`` without ``sensitive_features`` trains a plain classifier
     (no adversary, no distance). Samples whose sensitive value is missing
