@@ -17,18 +17,20 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._nn import NeuralEstimatorMixin, TensorDataset, as_float_tensor
 from ..utils._guards import validate_float32_data, warn_fairness_off
 from ..utils._persistence import PortableNetMixin
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
-from ..utils._validation import (
-    _sorted_unique,
-    check_sensitive_features,
-    encode_groups,
-    is_missing,
+from ..utils._validation import check_sensitive_features, encode_groups, is_missing
+from ._labels import (
+    check_targets,
+    encode_targets,
+    group_conditions,
+    label_array,
+    perspective_column,
+    resolve_perspective,
 )
 from ._modules import PerspectiveModule
 from ._net import FairPerNet
@@ -36,66 +38,13 @@ from ._net import FairPerNet
 __all__ = ["FairPer"]
 
 
-def _label_array(values):
-    """Non-missing labels as a NumPy array whose dtype numpy infers (numbers stay numbers)."""
-    values = list(values)
-    if values and all(isinstance(v, str) for v in values):
-        return np.asarray(values, dtype=object)
-    return np.asarray(values)
-
-
-def _check_targets(Y, n_samples):
-    """Validate ``Y``; return labels (n, P) object, missing mask, perspective names."""
-    if Y is None:
-        raise ValueError(
-            "FairPer requires y to be passed, but the target y is None; give Y, "
-            "one column of labels per perspective."
-        )
-    if isinstance(Y, pd.DataFrame):
-        names = [str(column) for column in Y.columns]
-        labels = Y.to_numpy(dtype=object)
-    else:
-        labels = np.asarray(Y, dtype=object)
-        if labels.ndim == 1:
-            labels = labels[:, None]
-        if labels.ndim != 2:
-            raise ValueError(
-                "Y must be 1-D (one perspective) or 2-D of shape (n_samples, "
-                f"n_perspectives); got an array of shape {np.shape(Y)}."
-            )
-        names = [str(index) for index in range(labels.shape[1])]
-    if labels.shape[1] == 0:
-        raise ValueError("Y has no column; expected one column per perspective.")
-    if len(set(names)) != len(names):
-        raise ValueError(
-            f"Y's column names must be distinct perspectives; got {names}."
-        )
-    if labels.shape[0] != n_samples:
-        raise ValueError(
-            f"Y has {labels.shape[0]} rows but X has {n_samples} samples; they "
-            "must have the same length."
-        )
-    missing = np.column_stack(
-        [is_missing(labels[:, j]) for j in range(labels.shape[1])]
-    )
-    for j, name in enumerate(names):
-        known = labels[~missing[:, j], j]
-        if known.size == 0:
-            raise ValueError(
-                f"Y's column {name!r} has no label (every value is missing); each "
-                "perspective needs labelled samples."
-            )
-        check_classification_targets(_label_array(known))
-    return labels, missing, names
-
-
 class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, TransformerMixin,
               BaseEstimator):
     r"""Perspective-switchable classifier on a fair representation (stage 2).
 
     Stage 2 of Chien & Lee (section 2.2.3, Fig. 4). On top of a fair
-    representation (a :class:`~fairrep.FairRep`, or ``X`` itself; by
-    default side by side with ``X``, see ``passthrough``), a fully
+    representation (a :class:`~fairrep.FairRep`, or ``X`` itself; with
+    ``X`` beside it if ``passthrough``), a fully
     connected layer adapts the representation, a triplet network embeds it
     in a :math:`d`-dimensional space, and one cross-entropy head per
     perspective (each rater group's consensus, and the gender-free truth)
@@ -111,33 +60,20 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
     :meth:`transform` and :meth:`score` use; switching it with
     ``set_params(perspective=...)`` needs no refit.
 
-    **Training pairs and the conditional embedding.** Each sample is
-    trained under every perspective: the pair (item :math:`i`, perspective
-    :math:`s`) with a known label :math:`y_{is}` adds one cross-entropy term
-    to :math:`L_2`, averaged over the labelled pairs of the batch; a missing
-    label adds none. As in Veit's conditional similarity networks, the
-    perspective conditions a shared embedding :math:`f(x)` by a learned mask
-    :math:`m_s`: :math:`z_s(x) = \mathrm{normalize}(f(x) \odot
-    \mathrm{ReLU}(m_s))`. Head :math:`s` reads the masked embedding
-    :math:`f(x) \odot \mathrm{ReLU}(m_s)` before the normalisation (unit-norm
-    inputs bound the logits by the head's weight norm, which weight decay
-    keeps small, and the heads learned slowly); the triplets and
-    :meth:`transform` use :math:`z_s(x)`.
-
-    **Triplets.** The group of a sample for the triplets is its
-    ``sensitive_features`` value: the rater group whose perspective the
-    item's truth takes. For the paper's data that is, on the perception
-    biased set S2, the group whose perception the truth leans to, and no
-    group (missing) on S1, where all groups perceive alike
-    (:func:`~fairrep.perspective.perspective_groups` builds it). Within each
-    mini-batch, every sample with a group that has another sample of its
-    group and one of another group is an anchor :math:`x_a`; a positive
-    :math:`x_p` (same group) and a negative :math:`x_n` (another group) are
-    drawn uniformly among those, vectorised. As in Veit et al. (2017), each
-    triplet belongs to one condition, the perspective named after its
-    anchor's group (so every group must name a column of ``Y``), and is
-    scored under that perspective's mask only; :math:`L_T` is the mean over
-    the batch's triplets :math:`T`:
+    Every (item, perspective) pair with a known label adds one
+    cross-entropy term to :math:`L_2` (a missing label adds none). As in
+    Veit et al.'s conditional similarity networks, a learned mask
+    :math:`m_s` per perspective conditions a shared embedding :math:`f(x)`:
+    :math:`z_s(x) = \mathrm{normalize}(f(x) \odot \mathrm{ReLU}(m_s))`;
+    head :math:`s` reads :math:`f(x) \odot \mathrm{ReLU}(m_s)`, the
+    triplets and :meth:`transform` read :math:`z_s(x)`. A sample's group
+    (``sensitive_features``, from
+    :func:`~fairrep.perspective.perspective_groups`) is the rater group
+    whose perception its truth leans to, none on S1. In each mini-batch,
+    every sample with a same-group and an other-group partner is an anchor
+    :math:`a`, with a positive :math:`p` and a negative :math:`n` drawn
+    uniformly; each triplet is scored under its anchor's perspective
+    :math:`s_a` only (so every group must name a column of ``Y``):
 
     .. math::
 
@@ -145,13 +81,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
               \max\{0,\ \lVert z_{s_a}(x_a) - z_{s_a}(x_p) \rVert_2
               - \lVert z_{s_a}(x_a) - z_{s_a}(x_n) \rVert_2 + h\}
 
-    with :math:`s_a` the perspective of the anchor's group. So, under each
-    group's perspective, the samples whose truth takes that perspective
-    become neighbours (the consistency of Table 4), and each mask learns
-    its own notion of similarity from its own triplets. Veit et al. bound
-    the embedding and mask norms with penalties; here the conditioned
-    embedding has unit norm, so the margin :math:`h` cannot be met by
-    scaling alone.
+    (details in ``docs/fairper.rst``, "Design").
 
     Parameters
     ----------
@@ -207,10 +137,8 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
     lr : float, default=1e-3
         Adam learning rate (section 3.1).
     weight_decay : float, default=1e-3
-        Adam weight decay (section 3.1: "decay 0.001"). On the simulated
-        corpus, with 1e-3 the male-perspective F1 gain over the gender-free
-        FairRep drops to +0.016 at one seed of five, with 1e-2 it stays at
-        +0.037 or more; 3e-2 decays the masks to zero (``docs/fairper.rst``).
+        Adam weight decay (section 3.1: "decay 0.001"; its effect on the
+        simulated corpus is in ``docs/fairper.rst``).
     batch_size : int, default=32
         Mini-batch size (section 3.1); triplets are drawn within a batch.
     max_epochs : int, default=50
@@ -381,22 +309,13 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         # nested validation stays on: the representation is a user estimator
         X = validate_float32_data(self, X, reset=True)
         n_samples = X.shape[0]
-        labels, missing, names = _check_targets(Y, n_samples)
-        perspective_index = self._resolve_perspective(names, self.perspective)
-        target_index = self._resolve_perspective(
+        labels, missing, names = check_targets(Y, n_samples)
+        perspective_index = resolve_perspective(names, self.perspective)
+        target_index = resolve_perspective(
             names, self.representation_target, argument="representation_target"
         )
 
-        known_labels = _label_array(labels[~missing])
-        classes = _label_array(_sorted_unique(known_labels))
-        if classes.shape[0] < 2:
-            raise ValueError(
-                "Y must contain at least two classes over all perspectives; got "
-                f"one class: {classes.tolist()}."
-            )
-        lookup = {value: code for code, value in enumerate(classes.tolist())}
-        codes = np.full(labels.shape, -1, dtype=np.int64)
-        codes[~missing] = [lookup[value] for value in known_labels.tolist()]
+        classes, codes = encode_targets(labels, missing)
 
         if sensitive_features is None:
             warn_fairness_off(self, ("triplet_weight",))
@@ -409,7 +328,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
             )
             group_codes, groups = encode_groups(group_labels, group_missing)
 
-        group_conditions = self._group_conditions(groups, names)
+        conditions = group_conditions(groups, names, self.triplet_weight)
         device = resolve_device(self.device)
         representation = self._fit_representation(
             X, labels, missing, target_index, sensitive_features
@@ -439,7 +358,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
                 n_classes=classes.shape[0],
                 encoder=encoder,
                 device=device,
-                group_conditions=group_conditions,
+                group_conditions=conditions,
             )
             self._train(net, TensorDataset(data, target), data["X"])
 
@@ -450,17 +369,6 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         self._perspective_index_fit = perspective_index
         self._set_fitted_net(net, data["X"], codes)
         return self
-
-    @staticmethod
-    def _resolve_perspective(names, value, argument="perspective"):
-        if value is None:
-            return len(names) - 1
-        if not isinstance(value, str) or value not in names:
-            raise ValueError(
-                f"{argument}={value!r} is not a learned perspective; expected one "
-                f"of {list(names)} (or None for the last, {names[-1]!r})."
-            )
-        return names.index(value)
 
     def _fit_representation(self, X, labels, missing, target_index, sensitive_features):
         if self.representation is None:
@@ -476,7 +384,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
             return copy.deepcopy(self.representation)
         representation = clone(self.representation)
         rows = ~missing[:, target_index]
-        y = _label_array(labels[rows, target_index])
+        y = label_array(labels[rows, target_index])
         fit_params = {}
         if sensitive_features is not None and "sensitive_features" in (
             inspect.signature(representation.fit).parameters
@@ -507,28 +415,6 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
             )
         return export()
 
-    def _group_conditions(self, groups, names):
-        """The perspective (index into ``names``) that names each group.
-
-        Each triplet is scored under the mask of its anchor's group
-        (Veit et al., 2017), so with ``triplet_weight > 0`` every group must
-        be the name of a column of ``Y``; otherwise the group gets -1.
-        """
-        if groups is None:
-            return None
-        conditions = [names.index(str(g)) if str(g) in names else -1 for g in groups]
-        unnamed = [g for g, c in zip(groups, conditions) if c < 0]
-        if unnamed and self.triplet_weight > 0:
-            raise ValueError(
-                f"sensitive_features has groups {[str(g) for g in unnamed]} that name "
-                f"no perspective among Y's columns {list(names)}. Each triplet is "
-                "scored under the perspective of its anchor's group (conditional "
-                "similarity, Veit et al. 2017): name Y's columns after the groups "
-                "(a DataFrame, as fairrep.perspective.perspective_targets returns), "
-                "or set triplet_weight=0."
-            )
-        return conditions
-
     def _build_net(self, *, n_features, n_perspectives, n_classes, encoder, device,
                    group_conditions=None):
         return FairPerNet(
@@ -550,7 +436,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
     # -- inference ----------------------------------------------------------
     def _current_perspective(self):
         check_is_fitted(self)
-        return self._resolve_perspective(list(self.perspectives_), self.perspective)
+        return resolve_perspective(list(self.perspectives_), self.perspective)
 
     def _net_inputs(self, X):
         if self.freeze_representation:
@@ -619,29 +505,12 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         score : float
         """
         index = self._current_perspective()
-        if isinstance(y, pd.DataFrame):
-            if list(map(str, y.columns)) != list(self.perspectives_):
-                raise ValueError(
-                    f"y's columns {list(y.columns)} differ from the learned "
-                    f"perspectives {self.perspectives_.tolist()}."
-                )
-            y = y.to_numpy(dtype=object)
-        y = np.asarray(y, dtype=object)
-        if y.ndim == 2 and y.shape[1] == len(self.perspectives_):
-            y = y[:, index]
-        elif y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim != 1:
-            raise ValueError(
-                "y must be 1-D (labels of the current perspective) or 2-D with "
-                f"one column per perspective ({len(self.perspectives_)}); got "
-                f"shape {y.shape}."
-            )
+        y = perspective_column(y, list(self.perspectives_), index)
         known = ~is_missing(y)
         y_pred = self.predict(X)
         weight = None if sample_weight is None else np.asarray(sample_weight)[known]
         return accuracy_score(
-            _label_array(y[known]), y_pred[known], sample_weight=weight
+            label_array(y[known]), y_pred[known], sample_weight=weight
         )
 
     def __sklearn_tags__(self):
