@@ -14,11 +14,15 @@ import copy
 import numpy as np
 import pandas as pd
 import torch
-from skorch.callbacks import Callback, ProgressBar
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import Callback, ProgressBar
 
-from ..utils._guards import (DivergenceGuard, check_training_predictions, stop_on_divergence,
-                             validate_float32_data)
+from ..utils._guards import (
+    DivergenceGuard,
+    check_training_predictions,
+    stop_on_divergence,
+    validate_float32_data,
+)
 from ._data import EVAL_BATCH_SIZE, TensorBatchIterator, TensorDataset, as_float_tensor
 
 __all__ = ["NeuralEstimatorMixin", "check_callbacks"]
