@@ -19,6 +19,10 @@ with the raters' gender as the rater group.
 :func:`load_tabular` and :func:`split_tabular` give the real tabular sets
 that ship inside PyPI wheels (German credit, Toronto arrests), for using
 fairrep on tabular data.
+
+:data:`CORPUS_REGISTRY` names the corpora the study can load (one entry per
+corpus: its kind, loader, feature sets and defaults), read by
+:func:`fairrep.experiments.load_corpus` and the command line.
 """
 
 from ._cremad import CREMA_D_POOLS, load_crema_d
@@ -26,10 +30,12 @@ from ._emodb import EMODB_EMOTIONS, EMODB_SPEAKERS, load_emodb
 from ._emozionalmente import load_emozionalmente
 from ._iemocap import IEMOCAP_CLASSES, load_iemocap
 from ._popquorn import POPQUORN_LABEL_SCHEMES, load_popquorn
+from ._registry import CORPUS_REGISTRY
 from ._synthetic import EMOTIONS, IEMOCAP_CLASS_COUNTS, make_rater_perspectives
 from ._tabular import TABULAR_DATASETS, load_tabular, split_tabular
 
 __all__ = [
+    "CORPUS_REGISTRY",
     "CREMA_D_POOLS",
     "EMODB_EMOTIONS",
     "EMODB_SPEAKERS",
