@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ..raters import from_vote_counts
+from ..utils._names import check_distinct_names
 from ._files import read_table
 
 __all__ = ["load_crema_d", "CREMA_D_POOLS"]
@@ -48,21 +49,11 @@ def _find(data_home, name, *, required=True):
 
 
 def _check_rater_groups(rater_groups):
-    if isinstance(rater_groups, str):
-        rater_groups = (rater_groups,)
-    try:
-        groups = tuple(rater_groups)
-    except TypeError:
-        groups = None
     valid = set(CREMA_D_POOLS.values())
-    if not groups or not all(isinstance(g, str) and g in valid for g in groups):
-        raise ValueError(
-            f"rater_groups must be a non-empty sequence of pools from {sorted(valid)}; "
-            f"got {rater_groups!r}."
-        )
-    if len(set(groups)) != len(groups):
-        raise ValueError(f"rater_groups names a pool twice: {groups!r}.")
-    return groups
+    return check_distinct_names(
+        rater_groups, "rater_groups", expected=f"pools from {sorted(valid)}",
+        kind="pool", valid=valid,
+    )
 
 
 def _vote_label(value):

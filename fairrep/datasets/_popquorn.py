@@ -12,6 +12,7 @@ from sklearn.utils import Bunch
 
 from ..exceptions import CorpusFormatError
 from ..raters import majority_vote
+from ..utils._names import check_distinct_names
 from ._files import read_table
 
 __all__ = ["POPQUORN_LABEL_SCHEMES", "load_popquorn"]
@@ -66,20 +67,10 @@ def _check_scheme(label_scheme):
 
 
 def _check_groups(groups):
-    if isinstance(groups, str):
-        groups = (groups,)
-    try:
-        groups = tuple(groups)
-    except TypeError:
-        groups = ()
-    if not groups or not all(isinstance(g, str) and g for g in groups):
-        raise ValueError(
-            "groups must be a non-empty sequence of the raters' genders, e.g. "
-            f"('Man', 'Woman') or ('Man', 'Woman', 'Non-binary'); got {groups!r}."
-        )
-    if len(set(groups)) != len(groups):
-        raise ValueError(f"groups names a gender twice: {groups!r}.")
-    return groups
+    return check_distinct_names(
+        groups, "groups", kind="gender", expected="the raters' genders, e.g. "
+        "('Man', 'Woman') or ('Man', 'Woman', 'Non-binary')",
+    )
 
 
 def _csv_path(data_home):

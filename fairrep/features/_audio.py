@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._cache import FeatureCache, utterance_fingerprint
+from ._collection import ItemCollectionMixin
 
 __all__ = ["load_audio", "check_audio_collection", "conv_min_samples"]
 
@@ -286,7 +287,7 @@ def load_audio(source, *, sample_rate=16000, min_duration=0.0, index=None):
     return resample(np.ascontiguousarray(mono, dtype=np.float32), orig_rate, sample_rate)
 
 
-class _BaseAudioFeaturizer(TransformerMixin, BaseEstimator):
+class _BaseAudioFeaturizer(ItemCollectionMixin, TransformerMixin, BaseEstimator):
     """Shared machinery: input checks, per-utterance cache, progress bar.
 
     Subclasses implement ``_setup()`` (load the model, return the feature
@@ -303,13 +304,6 @@ class _BaseAudioFeaturizer(TransformerMixin, BaseEstimator):
 
     # parameters that never change the features, left out of the cache key
     _not_in_cache_key = ("cache_dir", "progress_bar", "device")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._audio import _require
 from ._cache import FeatureCache
+from ._collection import ItemCollectionMixin
 from ._sentence import SentenceEncoder
 
 __all__ = ["TextFeatures", "check_text_collection"]
@@ -76,7 +77,7 @@ def _text_fingerprint(text):
     return "text|" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class TextFeatures(TransformerMixin, BaseEstimator):
+class TextFeatures(ItemCollectionMixin, TransformerMixin, BaseEstimator):
     """One feature vector per text: TF-IDF + SVD, or a local sentence encoder.
 
     ``method="tfidf"`` (the default, no weights needed) weighs character
@@ -222,13 +223,6 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.cache_dir = cache_dir
         self.progress_bar = progress_bar
         self.random_state = random_state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
 
     # ------------------------------------------------------------ fitting
 

@@ -9,7 +9,7 @@ two ratings carry no information on agreement and are left out.
 import numpy as np
 import pandas as pd
 
-from ._ratings import GROUP, ITEM, LABEL, check_ratings
+from ._ratings import GROUP, ITEM, LABEL, check_name_outside_groups, check_ratings
 
 
 def _label_counts(clean):
@@ -232,11 +232,7 @@ def agreement_statistics(
         rater=rater,
         min_groups=1 if rater_group is not None else 0,
     )
-    if any(str(group) == str(overall_name) for group in groups):
-        raise ValueError(
-            f"overall_name={overall_name!r} is also a rater group; choose a name "
-            f"outside {groups}."
-        )
+    check_name_outside_groups(overall_name, groups, "overall_name")
     rows = {}
     if groups:
         for group, frame in clean[clean[GROUP].notna().to_numpy()].groupby(GROUP):

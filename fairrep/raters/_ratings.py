@@ -185,3 +185,11 @@ def union_items(items, extra):
         )
     union = np.concatenate([items.to_numpy(dtype=object), extra.to_numpy(dtype=object)])
     return pd.Index(_sorted_unique(union), name=items.name)
+
+
+def check_name_outside_groups(value, groups, argument):
+    """Refuse a row or column name (``argument=value``) that is also a rater group."""
+    if any(str(value) == str(group) for group in groups):
+        raise ValueError(
+            f"{argument}={value!r} is also a rater group; choose a name outside {groups}."
+        )

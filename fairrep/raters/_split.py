@@ -9,6 +9,7 @@ from ._consensus import _wide_votes
 from ._ratings import (
     GROUP,
     ITEM,
+    check_name_outside_groups,
     check_ratings,
     check_truth,
     majority_labels,
@@ -323,11 +324,7 @@ def perspective_labels(split, *, include_truth=True, truth_name="all"):
         {group: split[f"consensus_{group}"] for group in groups}, index=split.index
     )
     if include_truth:
-        if any(str(truth_name) == str(group) for group in groups):
-            raise ValueError(
-                f"truth_name={truth_name!r} is also a rater group; choose a "
-                f"name outside {groups}."
-            )
+        check_name_outside_groups(truth_name, groups, "truth_name")
         labels[truth_name] = split["truth"]
     return labels
 
