@@ -13,15 +13,31 @@ groups.
 """
 
 import importlib
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._torch import seed_from_random_state
 from ._validation import encode_classes, encode_required_groups
 
-__all__ = ["PeerAdapter", "int_seed", "two_columns"]
+__all__ = [
+    "PROTOTYPE_CONSTRAINTS",
+    "MostProbableClassMixin",
+    "PeerAdapter",
+    "int_seed",
+    "two_columns",
+]
+
+#: Constraints of the parameters every LFR variant (Zemel et al., 2013) shares.
+PROTOTYPE_CONSTRAINTS = {
+    "n_prototypes": [Interval(Integral, 1, None, closed="left")],
+    "reconstruct_weight": [Interval(Real, 0, None, closed="left")],
+    "target_weight": [Interval(Real, 0, None, closed="left")],
+    "fairness_weight": [Interval(Real, 0, None, closed="left")],
+}
 
 
 def two_columns(p):
@@ -39,7 +55,25 @@ def int_seed(random_state):
     return seed_from_random_state(random_state)
 
 
-class PeerAdapter(ClassifierMixin, BaseEstimator):
+class MostProbableClassMixin:
+    """``predict``: the class of largest ``predict_proba``, labelled by ``classes_``."""
+
+    def predict(self, X):
+        """Most probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)  # checks fitted before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class PeerAdapter(MostProbableClassMixin, ClassifierMixin, BaseEstimator):
     """Base of the adapters: validation, group encoding, fit/predict skeleton.
 
     A subclass names its ``_library`` (imported first in ``fit``, so a missing
@@ -48,7 +82,7 @@ class PeerAdapter(ClassifierMixin, BaseEstimator):
     only (``_binary_groups``), and implements ``_fit(X, y_codes, group_codes)``
     (which sets ``model_``) and ``predict_proba``. ``fit`` sets ``classes_``,
     ``groups_`` and ``n_features_in_``; ``predict`` returns the most probable
-    class.
+    class unless the subclass overrides it.
     """
 
     _library = None
@@ -90,20 +124,6 @@ class PeerAdapter(ClassifierMixin, BaseEstimator):
         """``X`` validated against the fitted adapter."""
         check_is_fitted(self)
         return validate_data(self, X, dtype=self._dtype, reset=False)
-
-    def predict(self, X):
-        """Most probable class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)  # checks fitted before classes_ is read
-        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from ._adapter_base import PeerAdapter, int_seed, two_columns
+from ._adapter_base import PROTOTYPE_CONSTRAINTS, PeerAdapter, int_seed, two_columns
 
 __all__ = ["AIF360LFR", "AIF360ClassicLFR"]
 
@@ -89,10 +89,7 @@ class AIF360LFR(TransformerMixin, PeerAdapter):
     _library = "aif360"
 
     _parameter_constraints: dict = {
-        "n_prototypes": [Interval(Integral, 1, None, closed="left")],
-        "reconstruct_weight": [Interval(Real, 0, None, closed="left")],
-        "target_weight": [Interval(Real, 0, None, closed="left")],
-        "fairness_weight": [Interval(Real, 0, None, closed="left")],
+        **PROTOTYPE_CONSTRAINTS,
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "privileged_group": "no_validation",
@@ -209,10 +206,7 @@ class AIF360ClassicLFR(TransformerMixin, PeerAdapter):
     _binary_groups = True
 
     _parameter_constraints: dict = {
-        "n_prototypes": [Interval(Integral, 1, None, closed="left")],
-        "reconstruct_weight": [Interval(Real, 0, None, closed="left")],
-        "target_weight": [Interval(Real, 0, None, closed="left")],
-        "fairness_weight": [Interval(Real, 0, None, closed="left")],
+        **PROTOTYPE_CONSTRAINTS,
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "privileged_group": "no_validation",

@@ -10,7 +10,7 @@ from sklearn.base import TransformerMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._adapter_base import PeerAdapter, int_seed, two_columns
+from ._adapter_base import PROTOTYPE_CONSTRAINTS, PeerAdapter, int_seed, two_columns
 
 __all__ = [
     "ExponentiatedGradientClassifier",
@@ -186,10 +186,7 @@ class FairlearnPrototype(TransformerMixin, PeerAdapter):
     _library = "fairlearn"
 
     _parameter_constraints: dict = {
-        "n_prototypes": [Interval(Integral, 1, None, closed="left")],
-        "reconstruct_weight": [Interval(Real, 0, None, closed="left")],
-        "target_weight": [Interval(Real, 0, None, closed="left")],
-        "fairness_weight": [Interval(Real, 0, None, closed="left")],
+        **PROTOTYPE_CONSTRAINTS,
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],

@@ -19,6 +19,7 @@ from ..exceptions import TrainingDivergedError
 from ..utils import check_sensitive_features, encode_groups
 from ..utils._guards import warn_single_class
 from ..utils._validation import validate_numeric_data
+from ._adapter_base import PROTOTYPE_CONSTRAINTS, MostProbableClassMixin
 from ._lfr_objective import (
     chunked_memberships,
     chunked_objective,
@@ -32,7 +33,7 @@ from ._validation import encode_classes
 __all__ = ["LFR", "lfr_objective"]
 
 
-class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
+class LFR(MostProbableClassMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
     r"""Learned Fair Representations: prototypes that hide the group, keep the label.
 
     Each sample is mapped to a probability distribution over ``n_prototypes``
@@ -183,10 +184,8 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **PROTOTYPE_CONSTRAINTS,
         "n_prototypes": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "reconstruct_weight": [Interval(Real, 0, None, closed="left")],
-        "target_weight": [Interval(Real, 0, None, closed="left")],
-        "fairness_weight": [Interval(Real, 0, None, closed="left")],
         "fairness_reference": [StrOptions({"pairs", "pool"})],
         "representation": [StrOptions({"memberships", "reconstruction"})],
         "solver": [StrOptions({"lbfgs", "adam"})],
@@ -377,20 +376,6 @@ class LFR(ClassifierMixin, TransformerMixin, BaseEstimator):
             Columns in the order of ``classes_``.
         """
         return self._memberships_numpy(X) @ self.prototype_proba_
-
-    def predict(self, X):
-        """Most probable class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)  # checks fitted before classes_ is read
-        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
