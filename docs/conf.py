@@ -9,6 +9,8 @@ text and code without executing them (no figures, no printed output).
 
 import os
 
+from docutils import nodes
+
 import fairrep
 
 project = "fairrep"
@@ -70,3 +72,30 @@ numpydoc_show_class_members = False
 templates_path = []
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
+
+
+# Methods inherited from scikit-learn (``ClassifierMixin.score``) cite labels of
+# scikit-learn's user guide, which this site does not have. They are resolved to
+# scikit-learn's pages here, offline, instead of through intersphinx, so that a
+# build without network access stays free of warnings.
+SKLEARN_USER_GUIDE = "https://scikit-learn.org/stable/modules/"
+SKLEARN_LABELS = {
+    "accuracy_score": "model_evaluation.html#accuracy-score",
+    "r2_score": "model_evaluation.html#r2-score",
+}
+
+
+def _link_sklearn_user_guide(app, env, node, contnode):
+    """Resolve a ``:ref:`` to a scikit-learn user-guide label to its web page."""
+    target = node.get("reftarget")
+    if node.get("reftype") != "ref" or target not in SKLEARN_LABELS:
+        return None
+    reference = nodes.reference(
+        "", "", internal=False, refuri=SKLEARN_USER_GUIDE + SKLEARN_LABELS[target]
+    )
+    reference += contnode
+    return reference
+
+
+def setup(app):
+    app.connect("missing-reference", _link_sklearn_user_guide)
