@@ -239,33 +239,13 @@ def load_text_corpus(
 
 def build_table(entry, options):
     """A long ratings table ``options.ratings_file`` with a precomputed feature matrix."""
-    return _table_corpus(
-        ratings_file=options.ratings_file, features=options.features or entry.default_features,
-        features_file=options.features_file, item_column=options.item_column,
-        group_column=options.group_column, label_column=options.label_column,
-        rater_column=options.rater_column, truth_column=options.truth_column,
-        speaker_column=options.speaker_column, session_column=options.session_column,
-        max_items=options.max_items, random_state=options.random_state,
-        normalize_speakers=options.normalize_speakers,
-    )
-
-
-def _table_corpus(
-    *,
-    ratings_file,
-    features,
-    features_file,
-    item_column,
-    group_column,
-    label_column,
-    rater_column,
-    truth_column,
-    speaker_column,
-    session_column,
-    max_items,
-    random_state,
-    normalize_speakers,
-):
+    ratings_file, features_file = options.ratings_file, options.features_file
+    features = options.features or entry.default_features
+    item_column, group_column = options.item_column, options.group_column
+    label_column, rater_column = options.label_column, options.rater_column
+    truth_column, speaker_column = options.truth_column, options.speaker_column
+    session_column = options.session_column
+    max_items, random_state = options.max_items, options.random_state
     if ratings_file is None:
         raise ValueError("the table corpus needs ratings_file (a long ratings table).")
     if features != "precomputed":
@@ -338,7 +318,7 @@ def _table_corpus(
     if truth.isna().any():
         warnings.warn(
             f"{int(truth.isna().sum())} item(s) have no truth (tied vote); the study "
-            "leaves them out.", UserWarning, stacklevel=4,
+            "leaves them out.", UserWarning, stacklevel=3,
         )
     return corpus_bundle(
         X, truth=truth.astype(object), ratings=ratings, item_info=info,
@@ -347,5 +327,5 @@ def _table_corpus(
         description=f"Ratings table {Path(ratings_file).name} with precomputed features.",
         notes=notes,
         meta={"ratings_file": str(ratings_file), "features_file": str(features_file)},
-        normalize_speakers=normalize_speakers,
+        normalize_speakers=options.normalize_speakers,
     )
