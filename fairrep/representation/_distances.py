@@ -35,6 +35,7 @@ __all__ = [
     "exact_wasserstein",
     "group_distance",
     "shuffled_groups",
+    "soft_parity_gap",
     "sinkhorn_divergence",
     "sinkhorn_terms",
     "sliced_wasserstein",
@@ -248,6 +249,63 @@ def shuffled_groups(codes):
     order = torch.randperm(known.numel(), device=codes.device)
     shuffled[known] = codes[known[order]]
     return shuffled
+
+
+def soft_parity_gap(proba, codes, n_groups):
+    r"""Soft statistical parity of a batch's predictions, less its floor.
+
+    For each class :math:`c` (the positive class alone for two classes),
+    the largest difference between two groups' mean predicted probability
+    :math:`\bar p_{g,c}` over the groups present in the batch, summed over
+    classes: the statistical-parity gap with the hard decision relaxed to
+    the probability. The same gap between a random split of the batch with
+    the groups' sizes (:func:`shuffled_groups`) is subtracted: a finite
+    batch's gap is positive even when the predictions do not depend on the
+    group, and without the floor the term would reward predictions that do
+    not vary at all (a collapse to one class). So the term is zero in
+    expectation exactly when the mean prediction does not depend on the
+    group, and it cannot be lowered by shrinking the scores' spread.
+
+    Parameters
+    ----------
+    proba : Tensor of shape (n_samples, n_classes)
+        Predicted probabilities (rows sum to one).
+    codes : Tensor of int64 of shape (n_samples,)
+        Group codes in ``[0, n_groups)``, ``-1`` for missing.
+    n_groups : int
+
+    Returns
+    -------
+    gap : Tensor of shape ()
+        Zero (and ``present`` false) when fewer than two groups are present.
+    present : Tensor of bool of shape ()
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.representation._distances import soft_parity_gap
+    >>> proba = torch.tensor([[0.2, 0.8], [0.2, 0.8], [0.6, 0.4], [0.6, 0.4]])
+    >>> _ = torch.manual_seed(0)
+    >>> gap, present = soft_parity_gap(proba, torch.tensor([0, 0, 1, 1]), 2)
+    >>> bool(present), 0.0 <= float(gap) <= 0.4
+    (True, True)
+    """
+    columns = proba[:, 1:] if proba.shape[1] == 2 else proba
+
+    def gap(groups):
+        members = (groups[:, None] == torch.arange(n_groups, device=groups.device))
+        members = members.to(columns.dtype)
+        counts = members.sum(0)
+        means = (members.T @ columns) / counts.clamp_min(1.0)[:, None]
+        absent = (counts == 0)[:, None]
+        highest = means.masked_fill(absent, -float("inf")).max(0).values
+        lowest = means.masked_fill(absent, float("inf")).min(0).values
+        present = (counts > 0).sum() >= 2
+        return torch.where(present, (highest - lowest).sum(), columns.new_zeros(())), present
+
+    value, present = gap(codes)
+    floor, _ = gap(shuffled_groups(codes))
+    return torch.where(present, value - floor, value), present
 
 
 @torch.no_grad()

@@ -140,6 +140,18 @@ class FairRep(BaseNeuralClassifier):
         embeddings alike. ``False`` is eq. (1) as printed: a ReLU embedding
         and the raw squared-Euclidean distance, which the encoder lowers by
         shrinking the embedding (``docs/fairrep.rst``).
+    score_weight : float, default=0.0
+        Weight :math:`\beta` of a term that is not in the paper:
+        :math:`L_S`, the soft statistical parity of the predictions (for
+        each class, the largest gap between two groups' mean predicted
+        probability in the mini-batch, summed over classes, less the same
+        gap between a random split of the batch, so that it is zero in
+        expectation when the mean prediction does not depend on the group).
+        Parity is a property of the predictions; this term acts on them
+        directly, where :math:`L_A` and :math:`L_D` act on the embedding.
+        0 (the default) is eq. (1). Use it with
+        :class:`~fairrep.model_selection.FairnessTolerance` to reach a
+        stated parity (``docs/tolerance.rst``).
     distance_params : dict, default=None
         Options of the distance: ``"sinkhorn"``: ``reg`` (relative
         regularisation, default 0.1) and ``n_iter`` (default 10);
@@ -217,7 +229,7 @@ class FairRep(BaseNeuralClassifier):
     history_ : pandas.DataFrame
         One row per epoch: ``train_loss`` (eq. 1), ``emotion_loss``
         (:math:`L_1`), ``adversary_loss`` (:math:`L_A`), ``distance_loss``
-        (:math:`L_D`), ``valid_loss`` (validation :math:`L_1`, with early
+        (:math:`L_D`), ``score_loss`` (:math:`L_S`), ``valid_loss`` (validation :math:`L_1`, with early
         stopping) and ``dur`` (seconds); columns of unused terms are dropped.
     n_iter_ : int
         Number of epochs run (all of them, across warm starts and
@@ -283,6 +295,7 @@ class FairRep(BaseNeuralClassifier):
         "adversary_loss": [StrOptions({"reversal", "capped", "confusion"})],
         "adversary_steps": [Interval(Integral, 1, None, closed="left")],
         "scale_free": ["boolean"],
+        "score_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     _uses_groups = True
@@ -299,6 +312,7 @@ class FairRep(BaseNeuralClassifier):
         adversary_loss="confusion",
         adversary_steps=1,
         scale_free=True,
+        score_weight=0.0,
         dropout=0.2,
         lr=1e-3,
         weight_decay=1e-3,
@@ -323,6 +337,7 @@ class FairRep(BaseNeuralClassifier):
         self.adversary_loss = adversary_loss
         self.adversary_steps = adversary_steps
         self.scale_free = scale_free
+        self.score_weight = score_weight
         self.dropout = dropout
         self.lr = lr
         self.weight_decay = weight_decay
@@ -381,7 +396,7 @@ class FairRep(BaseNeuralClassifier):
         return {"standardize": bool(self.scale_free)}
 
     def _uses_fairness(self):
-        return self.alpha > 0 or self.adversary_weight > 0
+        return self.alpha > 0 or self.adversary_weight > 0 or self.score_weight > 0
 
     def _check_distance_params(self):
         params = dict(self.distance_params or {})
@@ -407,6 +422,7 @@ class FairRep(BaseNeuralClassifier):
             "adversary_loss": self.adversary_loss,
             "adversary_steps": int(self.adversary_steps),
             "scale_free": bool(self.scale_free),
+            "score_weight": float(self.score_weight),
             "adversary__n_features": int(self.embedding_dim),
             "adversary__n_hidden": int(self.embedding_dim),
             "adversary__n_groups": n_groups,

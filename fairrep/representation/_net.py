@@ -30,13 +30,14 @@ from ._distances import (
     group_distance,
     shuffled_groups,
     sinkhorn_terms,
+    soft_parity_gap,
     whitening_matrix,
 )
 
 __all__ = ["LOSS_TERMS", "FairRepNet"]
 
 #: The per-epoch loss components recorded in the history, in eq. (1)'s order.
-LOSS_TERMS = ("emotion_loss", "adversary_loss", "distance_loss")
+LOSS_TERMS = ("emotion_loss", "adversary_loss", "distance_loss", "score_loss")
 
 
 class FairRepNet(CoreNet):
@@ -63,10 +64,15 @@ class FairRepNet(CoreNet):
     ``k - 1`` extra steps on the batch's detached embedding, so they take
     ``k`` steps per encoder step in all.
 
-    The history records ``emotion_loss``, ``adversary_loss`` and
-    ``distance_loss``, the epoch means of :math:`L_1`, :math:`L_A` and
-    :math:`L_D` over the batches where each applies (see
-    :class:`~fairrep._nn.CoreNet`).
+    With ``score_weight`` :math:`\\beta > 0` the encoder and head also
+    descend :math:`\\beta L_S`, the soft statistical parity of the
+    predictions (:func:`~fairrep.representation._distances.soft_parity_gap`),
+    fairrep's addition to eq. (1).
+
+    The history records ``emotion_loss``, ``adversary_loss``,
+    ``distance_loss`` and ``score_loss``, the epoch means of :math:`L_1`,
+    :math:`L_A`, :math:`L_D` and :math:`L_S` over the batches where each
+    applies (see :class:`~fairrep._nn.CoreNet`).
 
     Parameters
     ----------
@@ -100,6 +106,8 @@ class FairRepNet(CoreNet):
         the same distance between a random split of the batch's rows of
         known group with the groups' sizes
         (:func:`~fairrep.representation._distances.shuffled_groups`).
+    score_weight : float
+        Weight :math:`\\beta` of :math:`L_S`; 0 disables it.
     """
 
     # the extra modules take ``adversary__*`` / ``critic__*`` parameters even
@@ -122,6 +130,7 @@ class FairRepNet(CoreNet):
         adversary_steps=1,
         gradient_penalty=0.0,
         scale_free=False,
+        score_weight=0.0,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -136,10 +145,15 @@ class FairRepNet(CoreNet):
         self.adversary_steps = adversary_steps
         self.gradient_penalty = gradient_penalty
         self.scale_free = scale_free
+        self.score_weight = score_weight
 
     @property
     def uses_adversary(self):
         return self.adversary is not None and self.adversary_weight > 0
+
+    @property
+    def uses_score(self):
+        return self.n_groups >= 2 and self.score_weight > 0
 
     @property
     def uses_distance(self):
@@ -205,10 +219,11 @@ class FairRepNet(CoreNet):
         objective = emotion_loss
         reported = emotion_loss.detach()
         zero = reported.new_zeros(())
-        adversary_loss = distance_loss = zero
-        has_adversary = has_distance = False
+        adversary_loss = distance_loss = score_loss = zero
+        has_adversary = has_distance = has_score = False
         group = Xi.get("group") if isinstance(Xi, dict) else None
-        if group is not None and (self.uses_adversary or self.uses_distance):
+        if group is not None and (self.uses_adversary or self.uses_distance
+                                  or self.uses_score):
             self._inner_adversary_steps(embedding, group)
             known = group >= 0
             n_known = known.sum()
@@ -233,10 +248,18 @@ class FairRepNet(CoreNet):
                 if critic_loss is not None:
                     objective = objective + critic_loss
                 reported = reported + self.alpha * distance_loss
+            if self.uses_score:
+                score_loss, has_score = soft_parity_gap(
+                    torch.softmax(logits, dim=1), group, self.n_groups
+                )
+                objective = objective + self.score_weight * score_loss
+                score_loss = score_loss.detach()
+                reported = reported + self.score_weight * score_loss
         objective.backward()
         self._accumulate_terms(
-            (reported, emotion_loss.detach(), adversary_loss.detach(), distance_loss),
-            (has_adversary, has_distance),
+            (reported, emotion_loss.detach(), adversary_loss.detach(), distance_loss,
+             score_loss),
+            (has_adversary, has_distance, has_score),
             len(yi),
         )
         return {"loss": reported, "y_pred": logits}
