@@ -2,7 +2,7 @@
 
 import numpy as np
 
-FAIRREP = ("FairRep alpha", "FairRep adversary", "FairRep score", "FairRep score W1",
+FAIRREP = ("FairRep alpha", "FairRep adversary", "FairRep score",
            "FairRep adversary -> HGB")
 PEERS = ("ExpGrad LR", "ExpGrad HGB", "fairlearn Adversarial", "aif360 LFR",
          "OxonFair inferred", "OxonFair", "error-parity", "ThresholdOptimizer")

@@ -12,12 +12,10 @@ Group-blind methods (no group at prediction time):
 * fairrep: :class:`~fairrep.model_selection.FairnessTolerance` over one
   fairness weight of :class:`~fairrep.FairRep` (eq. 1 of Chien & Lee):
   ``alpha`` (the distance :math:`L_D` on the embedding), ``adversary_weight``
-  (the adversary on the embedding), and ``score_weight``, a term on the
-  *output scores* that FairRep does not have (``ScoreParityFairRep`` below: the
-  largest gap between the groups' mean predicted probability in each
-  mini-batch, a soft statistical parity; ``"FairRep score W1"`` uses the 1-D
-  Wasserstein distance between the groups' score distributions instead). ``FairRep -> HGB`` is the adversary path with a gradient-boosted
-  model fitted on the embedding.
+  (the adversary on the embedding), and ``score_weight``, the term on the
+  *output scores* (:math:`L_S`, the soft statistical parity of each
+  mini-batch less a random split's floor). ``FairRep -> HGB`` is the
+  adversary path with a gradient-boosted model fitted on the embedding.
 * fairlearn ExponentiatedGradient (demographic parity) on logistic regression
   and on gradient-boosted trees, its ``eps`` chosen on validation;
   fairlearn AdversarialFairnessClassifier and aif360 LFR, their fairness weight
@@ -50,7 +48,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from _score_parity import ScoreParityFairRep
 from _tolerance_report import FAIRREP, PEERS, plot, summarize, verdict
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -240,11 +237,8 @@ def fairrep_methods(split, tolerances, args):
                           args.alphas),
         "FairRep adversary": (FairRep(**net, alpha=0.0), "adversary_weight",
                               args.adversary_weights),
-        "FairRep score": (ScoreParityFairRep(**net, alpha=0.0, adversary_weight=0.0),
+        "FairRep score": (FairRep(**net, alpha=0.0, adversary_weight=0.0),
                           "score_weight", args.score_weights),
-        "FairRep score W1": (ScoreParityFairRep(**net, alpha=0.0, adversary_weight=0.0,
-                                                score_distance="wasserstein"),
-                             "score_weight", args.score_weights),
         "FairRep adversary -> HGB": (
             Pipeline([("fairrep", FairRep(**net, alpha=0.0)),
                       ("hgb", HistGradientBoostingClassifier(random_state=args.seed))]),
