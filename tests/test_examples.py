@@ -21,8 +21,9 @@ pytestmark = pytest.mark.slow
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
-# Each script takes 5-35 s on two busy cores; the limit leaves room for a
-# slower machine without letting a hung script stall the suite.
+# Each script takes 5-35 s on two busy cores (the POPQUORN search about a
+# minute of CPU); the limit leaves room for a slower machine without letting a
+# hung script stall the suite.
 TIMEOUT_S = 240
 
 # What each script must print (a line a reader relies on).
@@ -33,10 +34,11 @@ EXPECTED_OUTPUT = {
     "plot_tabular_dropin.py": "FairRep -> LogisticRegression",
     "plot_speech_pipeline.py": "feature matrix: (",
     "plot_tolerance.py": "chosen: alpha = ",
+    "plot_popquorn_text.py": "groups seen by the refitted FairRep: ['Man', 'Woman']",
 }
 
 
-def _run(script, cwd, **extra_env):
+def _run(script, cwd, *, timeout=TIMEOUT_S, **extra_env):
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1", **extra_env}
     completed = subprocess.run(
         [sys.executable, str(EXAMPLES / script)],
@@ -44,7 +46,7 @@ def _run(script, cwd, **extra_env):
         env=env,
         capture_output=True,
         text=True,
-        timeout=TIMEOUT_S,
+        timeout=timeout,
         check=False,
     )
     assert completed.returncode == 0, (
@@ -99,3 +101,23 @@ def test_speech_example_runs_on_emodb(tmp_path, shared_data):
     # anger, happiness and sadness, at most six takes per actor: 60 + 52 + 50 files
     assert "162 utterances from Emo-DB" in output
     assert "feature matrix: (162, 88)" in output
+
+
+@pytest.mark.real_data
+def test_popquorn_example_runs(tmp_path, shared_data):
+    # about a minute of CPU, three on two cores shared with other work
+    output = _run("plot_popquorn_text.py", tmp_path, timeout=2 * TIMEOUT_S,
+                  FAIRREP_SHARED_DATA=str(shared_data))
+    assert "1412 texts: {'S1': 908, 'S2': 504}" in output
+    assert "majority class: {'f1': 0.465, 'accuracy': 0.612, 'parity_gap': 0.0}" in output
+
+
+def test_popquorn_example_stops_without_data(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / "plot_popquorn_text.py")], cwd=tmp_path,
+        env={**os.environ, "MPLBACKEND": "Agg", "FAIRREP_SHARED_DATA": str(tmp_path)},
+        capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+    )
+    assert completed.returncode == 1
+    assert "POPQUORN not found" in completed.stderr
+    assert "Traceback" not in completed.stderr
