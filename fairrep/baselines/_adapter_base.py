@@ -121,7 +121,11 @@ class PeerAdapter(MostProbableClassMixin, ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     def _check(self, X):
-        """``X`` validated against the fitted adapter."""
+        """``X`` validated against the fitted adapter.
+
+        Called before ``model_`` is read, so that an unfitted adapter raises
+        ``NotFittedError``.
+        """
         check_is_fitted(self)
         return validate_data(self, X, dtype=self._dtype, reset=False)
 

@@ -135,11 +135,13 @@ class AIF360LFR(TransformerMixin, PeerAdapter):
 
     def transform(self, X):
         """Reconstruction M V, shape (n_samples, n_features)."""
-        return self.model_.transform(_frame(self._check(X))).to_numpy()
+        X = _frame(self._check(X))
+        return self.model_.transform(X).to_numpy()
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes)."""
-        return self.model_.predict_proba(_frame(self._check(X)))
+        X = _frame(self._check(X))
+        return self.model_.predict_proba(X)
 
 
 class AIF360ClassicLFR(TransformerMixin, PeerAdapter):

@@ -147,7 +147,8 @@ class FairlearnAdversarial(PeerAdapter):
         proba : ndarray of shape (n_samples, n_classes)
         """
         # fairlearn exposes the sigmoid/softmax output only as _raw_predict.
-        return two_columns(self.model_._raw_predict(self._check(X)))
+        X = self._check(X)
+        return two_columns(self.model_._raw_predict(X))
 
 
 class FairlearnPrototype(TransformerMixin, PeerAdapter):
@@ -226,11 +227,13 @@ class FairlearnPrototype(TransformerMixin, PeerAdapter):
 
     def transform(self, X):
         """Memberships, shape (n_samples, n_prototypes)."""
-        return self.model_.transform(self._check(X))
+        X = self._check(X)
+        return self.model_.transform(X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes)."""
-        return two_columns(self.model_.predict_proba(self._check(X)))
+        X = self._check(X)
+        return two_columns(self.model_.predict_proba(X))
 
 
 class ExponentiatedGradientClassifier(PeerAdapter):
@@ -331,7 +334,8 @@ default="demographic_parity"
         """Mixture probabilities, shape (n_samples, 2)."""
         # The mixture's probability mass function is only public through the
         # randomised predict; _pmf_predict is what predict samples from.
-        return np.asarray(self.model_._pmf_predict(self._check(X)), dtype=float)
+        X = self._check(X)
+        return np.asarray(self.model_._pmf_predict(X), dtype=float)
 
     def predict(self, X):
         """Predicted class, shape (n_samples,)."""
