@@ -45,6 +45,7 @@ def test_demo_writes_the_whole_study(tmp_path, capsys):
     assert "SIMULATED" in (out / "results.md").read_text()
 
 
+@pytest.mark.slow
 def test_demo_prints_progress_claims_time_and_report(tmp_path, capsys):
     out = tmp_path / "demo"
     main(["demo", "--n-samples", "400", *FAST, "--out", str(out)])
@@ -56,6 +57,7 @@ def test_demo_prints_progress_claims_time_and_report(tmp_path, capsys):
     assert "Wall time:" in printed and str((out / "index.html").resolve()) in printed
 
 
+@pytest.mark.slow
 def test_reproduce_crema_d_vote_tables(shared_data, tmp_path):
     votes = pd.read_csv(shared_data / "crema-d" / "tabulatedVotes.csv",
                         usecols=["fileName"])
@@ -202,6 +204,7 @@ def test_demo_rejects_bad_arguments(capsys):
     assert "--configs names a configuration twice" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_with_one_configuration(tmp_path):
     out = tmp_path / "demo"
     main(["demo", "--n-samples", "300", *FAST, "--configs", "fairrep", "--no-grid",

@@ -18,6 +18,7 @@ def _report(folder):
     return json.loads((folder / "results.json").read_text())
 
 
+@pytest.mark.slow
 def test_reproduce_popquorn_writes_the_whole_study(shared_data, tmp_path):
     out = tmp_path / "popquorn"
     code = main([

@@ -52,6 +52,7 @@ def _text_front_end():
     "under every perspective (weighted F1 Man 0.623 vs 0.648, Woman 0.652 vs 0.674, "
     "all 0.705 vs 0.730; no setting tried gets more than +0.008; docs/fairper.rst)",
 )
+@pytest.mark.slow
 def test_popquorn_perspective_predictions(popquorn):
     torch.set_num_threads(1)
     texts, Y, groups, split = popquorn

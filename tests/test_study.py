@@ -79,6 +79,7 @@ def counting():
 # ------------------------------------------------------------------ run_stage2
 
 
+@pytest.mark.slow
 def test_run_stage2_tables_and_values(corpus):
     data, split = corpus
     methods = {
@@ -193,6 +194,7 @@ def test_run_study_produces_every_table_figure_and_claim(bundle, tmp_path):
     assert len(paths["figures"]) == 5
 
 
+@pytest.mark.slow
 def test_run_study_grid_search_routes_sensitive_features(bundle):
     study = run_study(bundle, methods=["DNN", "FairRep", "FairPer"], folds=1,
                       max_epochs=1, grid=True, figures=True, figure_points=200)
@@ -350,6 +352,7 @@ def test_interrupt_keeps_finished_results(bundle, tmp_path, counting, capsys):
     assert study["meta"]["results_reused"] == 3
 
 
+@pytest.mark.slow
 def test_parallel_folds_match_sequential(bundle):
     methods = {"ridge": RidgeClassifier()}
     sequential = run_study(bundle, methods=methods, folds=2, figures=False)

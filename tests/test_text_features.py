@@ -72,6 +72,7 @@ def test_text_pipeline_learns_a_word_signal():
 
 
 @pytest.mark.real_data
+@pytest.mark.slow
 def test_popquorn_text_features_beat_the_majority_class(shared_data):
     from fairrep.datasets import load_popquorn
 
