@@ -1,7 +1,5 @@
 """FairPer: perspective-switchable classification on a fair representation (stage 2)."""
 
-import copy
-import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,9 +10,7 @@ from sklearn.base import (
     ClassifierMixin,
     TransformerMixin,
     _fit_context,
-    clone,
 )
-from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
@@ -34,6 +30,7 @@ from ._labels import (
 )
 from ._modules import PerspectiveModule
 from ._net import FairPerNet
+from ._stage1 import adapter_inputs, fit_representation, trainable_encoder
 
 __all__ = ["FairPer"]
 
@@ -330,15 +327,17 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
 
         conditions = group_conditions(groups, names, self.triplet_weight)
         device = resolve_device(self.device)
-        representation = self._fit_representation(
-            X, labels, missing, target_index, sensitive_features
+        rows = ~missing[:, target_index]
+        representation = fit_representation(
+            self.representation, X, label_array(labels[rows, target_index]), rows,
+            sensitive_features, copy_fitted=not self.freeze_representation,
         )
         encoder = None
         if representation is None or self.freeze_representation:
-            inputs = self._adapter_inputs(representation, X)
+            inputs = adapter_inputs(representation, X, self.passthrough)
             n_adapter_inputs = inputs.shape[1]
         else:
-            encoder = self._trainable_encoder(representation)
+            encoder = trainable_encoder(representation)
             inputs = X
             n_adapter_inputs = representation.transform(X[:1]).shape[1]
             if self.passthrough:
@@ -370,51 +369,6 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         self._set_fitted_net(net, data["X"], codes)
         return self
 
-    def _fit_representation(self, X, labels, missing, target_index, sensitive_features):
-        if self.representation is None:
-            return None
-        try:
-            check_is_fitted(self.representation)
-        except NotFittedError:
-            pass
-        else:
-            # a fine-tuned copy must not change the user's fitted estimator
-            if self.freeze_representation:
-                return self.representation
-            return copy.deepcopy(self.representation)
-        representation = clone(self.representation)
-        rows = ~missing[:, target_index]
-        y = label_array(labels[rows, target_index])
-        fit_params = {}
-        if sensitive_features is not None and "sensitive_features" in (
-            inspect.signature(representation.fit).parameters
-        ):
-            sensitive = np.asarray(sensitive_features, dtype=object)
-            fit_params["sensitive_features"] = sensitive[rows]
-        return representation.fit(X[rows], y, **fit_params)
-
-    def _adapter_inputs(self, representation, X):
-        """What the adapter reads when the representation is not trained along."""
-        if representation is None:
-            return X
-        Z = representation.transform(X)
-        if self.passthrough:
-            return np.hstack([np.asarray(Z, dtype=np.float32), np.asarray(X, dtype=np.float32)])
-        return Z
-
-    @staticmethod
-    def _trainable_encoder(representation):
-        """A copy of the torch encoder a fitted stage-1 model hands over."""
-        export = getattr(representation, "export_encoder", None)
-        if export is None:
-            raise ValueError(
-                "freeze_representation=False needs a representation that hands over "
-                "its torch encoder through export_encoder() (a fairrep FairRep, NRL "
-                f"or DNNClassifier); got {type(representation).__name__}. Use "
-                "freeze_representation=True."
-            )
-        return export()
-
     def _build_net(self, *, n_features, n_perspectives, n_classes, encoder, device,
                    group_conditions=None):
         return FairPerNet(
@@ -440,7 +394,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
 
     def _net_inputs(self, X):
         if self.freeze_representation:
-            return self._adapter_inputs(self.representation_, X)
+            return adapter_inputs(self.representation_, X, self.passthrough)
         return X
 
     def _select(self, outputs):
