@@ -18,8 +18,8 @@ every number has to beat.
 The script reads ``offensiveness_raw_data.csv`` from
 ``$FAIRREP_SHARED_DATA/popquorn`` when that variable is set, otherwise from
 ``shared/data/popquorn`` beside the repository (``../shared/data``), and
-stops with a message when it finds neither. It takes about a minute on
-one CPU thread.
+stops with a message when it finds neither. It takes about a minute of CPU
+time on one thread.
 """
 
 # %%
@@ -61,31 +61,15 @@ torch.set_num_threads(1)
 sklearn.set_config(enable_metadata_routing=True)
 
 
-def find_popquorn():
-    """The POPQUORN folder, or None.
-
-    ``$FAIRREP_SHARED_DATA/popquorn`` when that variable is set; otherwise
-    ``shared/data/popquorn`` in the folder of this script or one of its three
-    parents (the repository's neighbour ``../shared/data/popquorn``).
-    """
-    configured = os.environ.get("FAIRREP_SHARED_DATA")
-    if configured:
-        candidates = [Path(configured) / "popquorn"]
-    else:
-        try:
-            start = Path(__file__).resolve().parent
-        except NameError:  # sphinx-gallery and notebooks run from the script's folder
-            start = Path.cwd().resolve()
-        candidates = [folder / "shared" / "data" / "popquorn"
-                      for folder in [start, *start.parents][:4]]
-    return next((path for path in candidates
-                 if (path / "offensiveness_raw_data.csv").is_file()), None)
-
-
-popquorn_home = find_popquorn()
-if popquorn_home is None:
-    sys.exit("POPQUORN not found: put offensiveness_raw_data.csv in "
-             "$FAIRREP_SHARED_DATA/popquorn or ../shared/data/popquorn "
+try:
+    examples = Path(__file__).resolve().parent
+except NameError:  # sphinx-gallery runs the script in its folder, without __file__
+    examples = Path.cwd().resolve()
+shared_data = os.environ.get("FAIRREP_SHARED_DATA") or examples.parents[1] / "shared" / "data"
+popquorn_home = Path(shared_data) / "popquorn"
+if not (popquorn_home / "offensiveness_raw_data.csv").is_file():
+    sys.exit(f"POPQUORN not found: no offensiveness_raw_data.csv in {popquorn_home}. "
+             "Set FAIRREP_SHARED_DATA to the folder that holds popquorn/ "
              "(the POPQUORN offensiveness ratings of Pei & Jurgens, 2023).")
 
 popquorn = load_popquorn(popquorn_home)
