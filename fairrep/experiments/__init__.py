@@ -7,7 +7,8 @@
   paper's claims checked against the numbers), and :func:`write_report` to
   write it as HTML, Markdown and JSON;
 - :func:`load_corpus`, :func:`corpus_bundle`: corpora (synthetic, IEMOCAP,
-  CREMA-D, Emo-DB, any ratings table) with their features as study input;
+  CREMA-D, Emo-DB, POPQUORN texts, any ratings table) with their features as
+  study input;
 - the figures :func:`plot_consensus_agreement`, :func:`plot_embeddings` and
   :func:`plot_tradeoff` (matplotlib, imported only when drawing).
 """
