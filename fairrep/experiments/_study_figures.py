@@ -84,7 +84,9 @@ def figure_entries(data, store_arrays, agreement, tradeoff, grid_frame, options,
             figures.append(Figure(
                 key="fig2_agreement_s2",
                 title="Fig. 2: rater-group consensus vs truth, non-consensus data (S2)",
-                caption="The same share on S2, where the groups' consensus labels differ.",
+                caption="The same share on the study's S2 (every item with a truth outside "
+                        "S1, a group's tied consensus included), not only on the items where "
+                        "the groups' consensus labels differ (the paper's Fig. 2).",
                 figure=plot_consensus_agreement(agreement["S2"]),
             ))
 
