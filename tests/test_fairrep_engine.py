@@ -358,6 +358,8 @@ def test_loss_terms_are_means_over_the_batches_where_they_apply():
     assert len(recorded) == 16
     values = np.array([[float(v) for v in values] for values, _, _ in recorded])
     flags = np.array([[bool(f) for f in present] for _, present, _ in recorded])
+    assert not flags[:, 2].any()  # L_S: score_weight is 0
+    flags = flags[:, :2]  # L_A and L_D
     assert flags.any(axis=0).all() and not flags.all(axis=0).any()
     last = model.history_.iloc[-1]
     assert last.train_loss == pytest.approx(values[:, 0].mean(), rel=1e-6)

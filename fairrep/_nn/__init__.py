@@ -19,9 +19,9 @@
 
 from ._classifier import BaseNeuralClassifier, check_layer_sizes
 from ._data import TensorBatchIterator, TensorDataset, as_float_tensor, training_threads
-from ._estimator import NeuralEstimatorMixin, check_callbacks
+from ._estimator import NeuralEstimatorMixin, check_callbacks, store_init_params
 from ._net import CoreNet
 
 __all__ = ["BaseNeuralClassifier", "CoreNet", "NeuralEstimatorMixin", "TensorBatchIterator",
            "TensorDataset", "as_float_tensor", "check_callbacks", "check_layer_sizes",
-           "training_threads"]
+           "store_init_params", "training_threads"]

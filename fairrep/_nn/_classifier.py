@@ -431,11 +431,3 @@ class BaseNeuralClassifier(
         """
         check_is_fitted(self)
         return copy.deepcopy(self.net_.module_.encoder).train()
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.classifier_tags.multi_class = True
-        # the network computes in float32, whatever the input dtype
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags

@@ -25,7 +25,19 @@ from ..utils._guards import (
 )
 from ._data import EVAL_BATCH_SIZE, TensorBatchIterator, TensorDataset, as_float_tensor
 
-__all__ = ["NeuralEstimatorMixin", "check_callbacks"]
+__all__ = ["NeuralEstimatorMixin", "check_callbacks", "store_init_params"]
+
+
+def store_init_params(instance, arguments):
+    """Store every argument of ``__init__`` as an attribute of the same name.
+
+    scikit-learn's convention (``__init__`` only records its parameters,
+    unvalidated), written once: call it as ``store_init_params(self,
+    locals())`` first thing in ``__init__``.
+    """
+    for name, value in arguments.items():
+        if name not in ("self", "__class__", "args", "kwargs"):
+            setattr(instance, name, value)
 
 
 def check_callbacks(callbacks):
@@ -156,3 +168,11 @@ class NeuralEstimatorMixin:
         """
         codes = self._logits(X).argmax(dim=1).numpy()  # checks that it is fitted
         return self.classes_[codes]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.classifier_tags.multi_class = True
+        # the network computes in float32, whatever the input dtype
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags

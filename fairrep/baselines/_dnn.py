@@ -2,7 +2,7 @@
 
 from sklearn.base import _fit_context
 
-from .._nn import BaseNeuralClassifier, check_layer_sizes
+from .._nn import BaseNeuralClassifier, check_layer_sizes, store_init_params
 from ..representation._modules import RepresentationModule
 from ..representation._net import FairRepNet
 
@@ -102,21 +102,7 @@ class DNNClassifier(BaseNeuralClassifier):
         warm_start=False,
         num_threads="auto",
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.num_threads = num_threads
+        store_init_params(self, locals())
 
     def _network(self):
         # stage 1's network with no fairness term (it never reads the groups)

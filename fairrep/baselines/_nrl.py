@@ -1,5 +1,6 @@
 """NRL (Feng et al., 2019): a supervised encoder with a Wasserstein critic."""
 
+from .._nn import store_init_params
 from ..representation import FairRep
 
 __all__ = ["NRL"]
@@ -108,6 +109,10 @@ class NRL(FairRep):
     (200, 8)
     """
 
+    # FairRep's parameters that NRL does not expose (its adversary is off)
+    adversary_loss = "confusion"
+    score_weight = 0.0
+
     def __init__(
         self,
         hidden_layer_sizes=(256, 128),
@@ -134,27 +139,4 @@ class NRL(FairRep):
         warm_start=False,
         num_threads="auto",
     ):
-        super().__init__(
-            hidden_layer_sizes,
-            embedding_dim=embedding_dim,
-            alpha=alpha,
-            adversary_weight=adversary_weight,
-            distance=distance,
-            distance_params=distance_params,
-            adversary_steps=adversary_steps,
-            scale_free=scale_free,
-            dropout=dropout,
-            lr=lr,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            callbacks=callbacks,
-            warm_start=warm_start,
-            num_threads=num_threads,
-        )
+        store_init_params(self, locals())

@@ -15,7 +15,12 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._nn import NeuralEstimatorMixin, TensorDataset, as_float_tensor
+from .._nn import (
+    NeuralEstimatorMixin,
+    TensorDataset,
+    as_float_tensor,
+    store_init_params,
+)
 from ..utils._guards import validate_float32_data, warn_fairness_off
 from ..utils._persistence import PortableNetMixin
 from ..utils._torch import resolve_device, seed_from_random_state, torch_seed
@@ -259,23 +264,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         random_state=None,
         verbose=0,
     ):
-        self.representation = representation
-        self.perspective = perspective
-        self.representation_target = representation_target
-        self.freeze_representation = freeze_representation
-        self.passthrough = passthrough
-        self.hidden_size = hidden_size
-        self.embedding_dim = embedding_dim
-        self.triplet_weight = triplet_weight
-        self.margin = margin
-        self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        store_init_params(self, locals())
 
     # -- fitting ------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
@@ -469,8 +458,5 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.classifier_tags.multi_class = True
         tags.target_tags.multi_output = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags

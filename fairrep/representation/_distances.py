@@ -35,10 +35,10 @@ __all__ = [
     "exact_wasserstein",
     "group_distance",
     "shuffled_groups",
-    "soft_parity_gap",
     "sinkhorn_divergence",
     "sinkhorn_terms",
     "sliced_wasserstein",
+    "soft_parity_gap",
     "split_by_group",
     "whitening_matrix",
 ]

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._nn import BaseNeuralClassifier, check_layer_sizes
+from .._nn import BaseNeuralClassifier, check_layer_sizes, store_init_params
 from ._distances import DISTANCES
 from ._modules import Critic, GroupClassifier, RepresentationModule
 from ._net import FairRepNet
@@ -328,30 +328,7 @@ class FairRep(BaseNeuralClassifier):
         warm_start=False,
         num_threads="auto",
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.embedding_dim = embedding_dim
-        self.alpha = alpha
-        self.adversary_weight = adversary_weight
-        self.distance = distance
-        self.distance_params = distance_params
-        self.adversary_loss = adversary_loss
-        self.adversary_steps = adversary_steps
-        self.scale_free = scale_free
-        self.score_weight = score_weight
-        self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.num_threads = num_threads
+        store_init_params(self, locals())
 
     @classmethod
     def fairrep_g(cls, **params):

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.dataset import unpack_data
 
-from .._nn._net import CoreNet
+from .._nn import CoreNet, store_init_params
 from ._distances import (
     critic_distance,
     critic_gradient_penalty,
@@ -134,18 +134,7 @@ class FairRepNet(CoreNet):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.adversary = adversary
-        self.critic = critic
-        self.alpha = alpha
-        self.adversary_weight = adversary_weight
-        self.distance = distance
-        self.distance_params = distance_params
-        self.n_groups = n_groups
-        self.adversary_loss = adversary_loss
-        self.adversary_steps = adversary_steps
-        self.gradient_penalty = gradient_penalty
-        self.scale_free = scale_free
-        self.score_weight = score_weight
+        store_init_params(self, locals())
 
     @property
     def uses_adversary(self):
