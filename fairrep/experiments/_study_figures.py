@@ -43,13 +43,18 @@ class FigureSettings:
 
 
 def agreement_of(data):
-    """Each rater group's agreement with the truth on all items and on S2 (Figs. 1, 2)."""
+    """Each rater group's agreement with the truth on all items (Fig. 1) and on the
+    non-consensus data (Fig. 2): the strict S2, where the groups' consensus labels
+    differ, as the paper's Fig. 2 (section 2.1), whatever split the study trains on."""
     if not data.has_raters:
         return None
     from ..raters import consensus_agreement
+    from ..raters._subsets import classify_strict
 
+    consensus = data.split[[f"consensus_{group}" for group in data.groups]]
+    strict, _ = classify_strict(data.split["truth"], consensus, data.groups)
     return {"all": consensus_agreement(data.split),
-            "S2": consensus_agreement(data.split, subset="S2")}
+            "S2": consensus_agreement(data.split.assign(subset=strict), subset="S2")}
 
 
 def figure_entries(data, store_arrays, agreement, tradeoff, grid_frame, options, drawing,
@@ -84,9 +89,9 @@ def figure_entries(data, store_arrays, agreement, tradeoff, grid_frame, options,
             figures.append(Figure(
                 key="fig2_agreement_s2",
                 title="Fig. 2: rater-group consensus vs truth, non-consensus data (S2)",
-                caption="The same share on the study's S2 (every item with a truth outside "
-                        "S1, a group's tied consensus included), not only on the items where "
-                        "the groups' consensus labels differ (the paper's Fig. 2).",
+                caption="The same share on the non-consensus data: the items where the "
+                        "groups' consensus labels differ (the strict S2, as the paper's "
+                        "Fig. 2), whichever split the study trains on.",
                 figure=plot_consensus_agreement(agreement["S2"]),
             ))
 
