@@ -11,7 +11,7 @@ constructor parameters, every module's weights and every optimizer's state
 as NumPy arrays, the training history as lists and dicts, and ``history_``
 as columns. ``__setstate__`` rebuilds the net from them, so a loaded model
 predicts exactly as the saved one. Pickle, ``copy`` and ``deepcopy`` go
-through ``__reduce_ex__`` and keep the full native state, as before.
+through ``__reduce_ex__`` and keep the full native state.
 
 The types a fitted model needs are listed by :func:`skops_trusted_types`::
 
@@ -236,7 +236,7 @@ class PortableNetMixin:
     """
 
     def __reduce_ex__(self, protocol):
-        # pickle, copy, deepcopy: the estimator's native state, as before
+        # pickle, copy, deepcopy: the estimator's full native state
         return (copyreg.__newobj__, (type(self),), super().__getstate__())
 
     def __getstate__(self):
