@@ -37,6 +37,8 @@ PROTOTYPE_CONSTRAINTS = {
     "reconstruct_weight": [Interval(Real, 0, None, closed="left")],
     "target_weight": [Interval(Real, 0, None, closed="left")],
     "fairness_weight": [Interval(Real, 0, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
 }
 
 
@@ -59,16 +61,7 @@ class MostProbableClassMixin:
     """``predict``: the class of largest ``predict_proba``, labelled by ``classes_``."""
 
     def predict(self, X):
-        """Most probable class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
+        """Most probable class of each row of ``X``, shape (n_samples,)."""
         proba = self.predict_proba(X)  # checks fitted before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -83,6 +76,14 @@ class PeerAdapter(MostProbableClassMixin, ClassifierMixin, BaseEstimator):
     (which sets ``model_``) and ``predict_proba``. ``fit`` sets ``classes_``,
     ``groups_`` and ``n_features_in_``; ``predict`` returns the most probable
     class unless the subclass overrides it.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (two for the binary-only adapters).
+    groups_ : ndarray of shape (n_groups,)
+        The groups seen in ``fit`` (two for the two-group adapters).
+    n_features_in_ : int
     """
 
     _library = None

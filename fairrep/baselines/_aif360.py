@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 
+from .._nn import store_init_params
 from ._adapter_base import PROTOTYPE_CONSTRAINTS, PeerAdapter, int_seed, two_columns
 
 __all__ = ["AIF360LFR", "AIF360ClassicLFR"]
@@ -64,6 +65,8 @@ class AIF360LFR(TransformerMixin, PeerAdapter):
     reconstruct_weight : float, default=0.01
     target_weight : float, default=1.0
     fairness_weight : float, default=50.0
+        The weights :math:`A_x, A_y, A_z` of the objective
+        (:class:`~fairrep.baselines.LFR`).
     tol : float, default=1e-4
     max_iter : int, default=200
     privileged_group : object, default=None
@@ -75,15 +78,13 @@ class AIF360LFR(TransformerMixin, PeerAdapter):
     Attributes
     ----------
     model_ : aif360.sklearn.preprocessing.LearnedFairRepresentations
-    classes_ : ndarray of shape (n_classes,)
-    groups_ : ndarray of shape (n_groups,)
     privileged_group_ : object
-    n_features_in_ : int
 
-    References
-    ----------
-    .. [1] R. Zemel, Y. Wu, K. Swersky, T. Pitassi and C. Dwork, "Learning Fair
-       Representations", ICML 2013.
+    See Also
+    --------
+    AIF360ClassicLFR : aif360's original LFR.
+    fairrep.baselines.LFR : The model (Zemel et al., 2013, "Learning Fair
+        Representations"), and how the implementations differ.
     """
 
     _library = "aif360"
@@ -91,47 +92,32 @@ class AIF360LFR(TransformerMixin, PeerAdapter):
     _parameter_constraints: dict = {
         **PROTOTYPE_CONSTRAINTS,
         "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
         "privileged_group": "no_validation",
-        "random_state": ["random_state"],
     }
 
     def __init__(
         self,
         n_prototypes=5,
         *,
-        reconstruct_weight=0.01,
-        target_weight=1.0,
-        fairness_weight=50.0,
+        reconstruct_weight=0.01, target_weight=1.0, fairness_weight=50.0,
         tol=1e-4,
         max_iter=200,
         privileged_group=None,
         random_state=None,
     ):
-        self.n_prototypes = n_prototypes
-        self.reconstruct_weight = reconstruct_weight
-        self.target_weight = target_weight
-        self.fairness_weight = fairness_weight
-        self.tol = tol
-        self.max_iter = max_iter
-        self.privileged_group = privileged_group
-        self.random_state = random_state
+        store_init_params(self, locals())
 
     def _fit(self, X, y_codes, group_codes):
         from aif360.sklearn.preprocessing import LearnedFairRepresentations
 
         privileged = _privileged_code(self, group_codes)
         frame = _frame(X, index=pd.Index(group_codes, name=_GROUP))
-        self.model_ = LearnedFairRepresentations(
-            prot_attr=_GROUP,
-            n_prototypes=self.n_prototypes,
-            reconstruct_weight=self.reconstruct_weight,
-            target_weight=self.target_weight,
-            fairness_weight=self.fairness_weight,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            random_state=self.random_state,
-        ).fit(frame, y_codes, priv_group=privileged)
+        # every parameter but privileged_group is aif360's, under aif360's name
+        params = self.get_params()
+        del params["privileged_group"]
+        self.model_ = LearnedFairRepresentations(prot_attr=_GROUP, **params).fit(
+            frame, y_codes, priv_group=privileged
+        )
 
     def transform(self, X):
         """Reconstruction M V, shape (n_samples, n_features)."""
@@ -192,15 +178,13 @@ class AIF360ClassicLFR(TransformerMixin, PeerAdapter):
     ----------
     model_ : aif360.algorithms.preprocessing.LFR
     classifier_ : estimator or None
-    classes_ : ndarray of shape (2,)
-    groups_ : ndarray of shape (2,)
     privileged_group_ : object
-    n_features_in_ : int
 
-    References
-    ----------
-    .. [1] R. Zemel, Y. Wu, K. Swersky, T. Pitassi and C. Dwork, "Learning Fair
-       Representations", ICML 2013.
+    See Also
+    --------
+    AIF360LFR : aif360's scikit-learn LFR.
+    fairrep.baselines.LFR : The model (Zemel et al., 2013, "Learning Fair
+        Representations"), and how the implementations differ.
     """
 
     _library = "aif360"
@@ -209,21 +193,17 @@ class AIF360ClassicLFR(TransformerMixin, PeerAdapter):
 
     _parameter_constraints: dict = {
         **PROTOTYPE_CONSTRAINTS,
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "privileged_group": "no_validation",
         "classifier": [HasMethods(["fit", "predict_proba"]), None],
         "threshold": [Interval(Real, 0, 1, closed="both")],
-        "random_state": ["random_state"],
     }
 
     def __init__(
         self,
         n_prototypes=5,
         *,
-        reconstruct_weight=0.01,
-        target_weight=1.0,
-        fairness_weight=50.0,
+        reconstruct_weight=0.01, target_weight=1.0, fairness_weight=50.0,
         max_iter=5000,
         max_fun=5000,
         privileged_group=None,
@@ -231,16 +211,7 @@ class AIF360ClassicLFR(TransformerMixin, PeerAdapter):
         threshold=0.5,
         random_state=None,
     ):
-        self.n_prototypes = n_prototypes
-        self.reconstruct_weight = reconstruct_weight
-        self.target_weight = target_weight
-        self.fairness_weight = fairness_weight
-        self.max_iter = max_iter
-        self.max_fun = max_fun
-        self.privileged_group = privileged_group
-        self.classifier = classifier
-        self.threshold = threshold
-        self.random_state = random_state
+        store_init_params(self, locals())
 
     def _fit(self, X, y_codes, group_codes):
         from aif360.algorithms.preprocessing import LFR as ClassicLFR

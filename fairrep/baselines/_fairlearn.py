@@ -10,6 +10,7 @@ from sklearn.base import TransformerMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from .._nn import store_init_params
 from ._adapter_base import PROTOTYPE_CONSTRAINTS, PeerAdapter, int_seed, two_columns
 
 __all__ = [
@@ -68,9 +69,6 @@ class FairlearnAdversarial(PeerAdapter):
     Attributes
     ----------
     model_ : fairlearn.adversarial.AdversarialFairnessClassifier
-    classes_ : ndarray of shape (n_classes,)
-    groups_ : ndarray of shape (n_groups,)
-    n_features_in_ : int
 
     References
     ----------
@@ -106,15 +104,7 @@ class FairlearnAdversarial(PeerAdapter):
         batch_size=32,
         random_state=None,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.adversary_hidden_layer_sizes = adversary_hidden_layer_sizes
-        self.activation = activation
-        self.alpha = alpha
-        self.constraints = constraints
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.random_state = random_state
+        store_init_params(self, locals())
 
     def _fit(self, X, y_codes, group_codes):
         from fairlearn.adversarial import AdversarialFairnessClassifier
@@ -136,16 +126,7 @@ class FairlearnAdversarial(PeerAdapter):
         self.model_.fit(X, y_codes, sensitive_features=group_codes)
 
     def predict_proba(self, X):
-        """Class probabilities from the predictor network's output layer.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
+        """Class probabilities, the predictor network's output, shape (n_samples, n_classes)."""
         # fairlearn exposes the sigmoid/softmax output only as _raw_predict.
         X = self._check(X)
         return two_columns(self.model_._raw_predict(X))
@@ -164,9 +145,9 @@ class FairlearnPrototype(TransformerMixin, PeerAdapter):
     Parameters
     ----------
     n_prototypes : int, default=2
-    reconstruct_weight : float, default=1.0
-    target_weight : float, default=1.0
-    fairness_weight : float, default=1.0
+    reconstruct_weight, target_weight, fairness_weight : float, default=1.0
+        The weights :math:`A_x, A_y, A_z` of the objective
+        (:class:`~fairrep.baselines.LFR`).
     tol : float, default=1e-6
     max_iter : int, default=1000
     random_state : int, RandomState instance or None, default=None
@@ -174,14 +155,11 @@ class FairlearnPrototype(TransformerMixin, PeerAdapter):
     Attributes
     ----------
     model_ : fairlearn.preprocessing.PrototypeRepresentationLearner
-    classes_ : ndarray of shape (n_classes,)
-    groups_ : ndarray of shape (n_groups,)
-    n_features_in_ : int
 
-    References
-    ----------
-    .. [1] R. Zemel, Y. Wu, K. Swersky, T. Pitassi and C. Dwork, "Learning Fair
-       Representations", ICML 2013.
+    See Also
+    --------
+    fairrep.baselines.LFR : The model (Zemel et al., 2013, "Learning Fair
+        Representations"), and how the implementations differ.
     """
 
     _library = "fairlearn"
@@ -189,41 +167,26 @@ class FairlearnPrototype(TransformerMixin, PeerAdapter):
     _parameter_constraints: dict = {
         **PROTOTYPE_CONSTRAINTS,
         "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
     }
 
     def __init__(
         self,
         n_prototypes=2,
         *,
-        reconstruct_weight=1.0,
-        target_weight=1.0,
-        fairness_weight=1.0,
+        reconstruct_weight=1.0, target_weight=1.0, fairness_weight=1.0,
         tol=1e-6,
         max_iter=1000,
         random_state=None,
     ):
-        self.n_prototypes = n_prototypes
-        self.reconstruct_weight = reconstruct_weight
-        self.target_weight = target_weight
-        self.fairness_weight = fairness_weight
-        self.tol = tol
-        self.max_iter = max_iter
-        self.random_state = random_state
+        store_init_params(self, locals())
 
     def _fit(self, X, y_codes, group_codes):
         from fairlearn.preprocessing import PrototypeRepresentationLearner
 
-        self.model_ = PrototypeRepresentationLearner(
-            n_prototypes=self.n_prototypes,
-            reconstruct_weight=self.reconstruct_weight,
-            target_weight=self.target_weight,
-            fairness_weight=self.fairness_weight,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            random_state=self.random_state,
-        ).fit(X, y_codes, sensitive_features=group_codes)
+        # the parameters are fairlearn's, under fairlearn's names
+        self.model_ = PrototypeRepresentationLearner(**self.get_params()).fit(
+            X, y_codes, sensitive_features=group_codes
+        )
 
     def transform(self, X):
         """Memberships, shape (n_samples, n_prototypes)."""
@@ -270,9 +233,6 @@ default="demographic_parity"
     Attributes
     ----------
     model_ : fairlearn.reductions.ExponentiatedGradient
-    classes_ : ndarray of shape (2,)
-    groups_ : ndarray of shape (n_groups,)
-    n_features_in_ : int
 
     References
     ----------
@@ -304,13 +264,7 @@ default="demographic_parity"
         randomized=True,
         random_state=None,
     ):
-        self.estimator = estimator
-        self.constraints = constraints
-        self.difference_bound = difference_bound
-        self.eps = eps
-        self.max_iter = max_iter
-        self.randomized = randomized
-        self.random_state = random_state
+        store_init_params(self, locals())
 
     def _fit(self, X, y_codes, group_codes):
         from fairlearn import reductions

@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._nn import store_init_params
 from ..exceptions import TrainingDivergedError
 from ..utils import check_sensitive_features, encode_groups
 from ..utils._guards import warn_single_class
@@ -189,21 +190,17 @@ class LFR(MostProbableClassMixin, ClassifierMixin, TransformerMixin, BaseEstimat
         "fairness_reference": [StrOptions({"pairs", "pool"})],
         "representation": [StrOptions({"memberships", "reconstruction"})],
         "solver": [StrOptions({"lbfgs", "adam"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
-        "random_state": ["random_state"],
     }
 
     def __init__(
         self,
         n_prototypes="auto",
         *,
-        reconstruct_weight=0.01,
-        target_weight=1.0,
-        fairness_weight=50.0,
+        reconstruct_weight=0.01, target_weight=1.0, fairness_weight=50.0,
         fairness_reference="pairs",
         representation="memberships",
         solver="lbfgs",
@@ -214,19 +211,7 @@ class LFR(MostProbableClassMixin, ClassifierMixin, TransformerMixin, BaseEstimat
         device="cpu",
         random_state=None,
     ):
-        self.n_prototypes = n_prototypes
-        self.reconstruct_weight = reconstruct_weight
-        self.target_weight = target_weight
-        self.fairness_weight = fairness_weight
-        self.fairness_reference = fairness_reference
-        self.representation = representation
-        self.solver = solver
-        self.max_iter = max_iter
-        self.tol = tol
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.device = device
-        self.random_state = random_state
+        store_init_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, sensitive_features=None):
@@ -346,17 +331,10 @@ class LFR(MostProbableClassMixin, ClassifierMixin, TransformerMixin, BaseEstimat
         return chunked_memberships(shared_tensor(X, "cpu"), V)
 
     def transform(self, X):
-        """Map samples to the fair representation.
+        """The fair representation of ``X`` (n_samples, n_features).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, K) or (n_samples, n_features)
-            The memberships M, or the reconstruction M V when
-            ``representation="reconstruction"``.
+        The memberships M, shape (n_samples, K), or the reconstruction M V,
+        shape (n_samples, n_features), when ``representation="reconstruction"``.
         """
         M = self._memberships_numpy(X)
         if self.representation == "reconstruction":
@@ -364,16 +342,9 @@ class LFR(MostProbableClassMixin, ClassifierMixin, TransformerMixin, BaseEstimat
         return M
 
     def predict_proba(self, X):
-        """Class probabilities :math:`\\sum_k M_{nk} w_k`.
+        """Class probabilities :math:`\\sum_k M_{nk} w_k`, shape (n_samples, n_classes).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
+        Columns in the order of ``classes_``.
         """
         return self._memberships_numpy(X) @ self.prototype_proba_
 

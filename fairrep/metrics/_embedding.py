@@ -42,8 +42,7 @@ def group_energy_distance(X, *, sensitive_features, max_samples=2000, random_sta
     --------
     >>> import numpy as np
     >>> from fairrep.metrics import group_energy_distance
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.normal(size=(400, 3))
+    >>> X = np.random.RandomState(0).normal(size=(400, 3))
     >>> groups = np.repeat(["a", "b"], 200)
     >>> shifted = X + np.where(groups == "a", 2.0, 0.0)[:, None]
     >>> group_energy_distance(X, sensitive_features=groups) < 0.02
