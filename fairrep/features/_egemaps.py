@@ -2,6 +2,7 @@
 
 import math
 
+from .._nn import store_init_params
 from ._audio import _BaseAudioFeaturizer, _require
 
 __all__ = ["EGeMAPS"]
@@ -74,10 +75,7 @@ class EGeMAPS(_BaseAudioFeaturizer):
     """
 
     def __init__(self, *, sample_rate=16000, min_duration=0.1, cache_dir=None, progress_bar=None):
-        self.sample_rate = sample_rate
-        self.min_duration = min_duration
-        self.cache_dir = cache_dir
-        self.progress_bar = progress_bar
+        store_init_params(self, locals())
 
     def _setup(self):
         opensmile = _require("opensmile", "speech")

@@ -8,6 +8,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._nn import store_init_params
 from ..utils._validation import is_missing
 
 __all__ = ["SpeakerStandardScaler"]
@@ -96,9 +97,7 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     }
 
     def __init__(self, *, unseen="self", with_std=True, epsilon=1e-8):
-        self.unseen = unseen
-        self.with_std = with_std
-        self.epsilon = epsilon
+        store_init_params(self, locals())
 
     def _safe_scale(self, scale):
         scale = np.asarray(scale, dtype=float)
@@ -172,15 +171,7 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     def fit_transform(self, X, y=None, *, speakers=None):
         """Fit, then transform ``X`` with the same speaker ids.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-        speakers : array-like of shape (n_samples,)
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features)
+        ``fit(X, speakers=speakers).transform(X, speakers=speakers)``: the
+        parameters are those of :meth:`fit`, the result that of :meth:`transform`.
         """
         return self.fit(X, speakers=speakers).transform(X, speakers=speakers)

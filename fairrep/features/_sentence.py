@@ -113,15 +113,9 @@ class SentenceEncoder:
         )
 
     def encode(self, texts):
-        """Pooled last hidden states of a batch of texts.
+        """Pooled last hidden states of ``texts`` (a list of str).
 
-        Parameters
-        ----------
-        texts : list of str
-
-        Returns
-        -------
-        vectors : ndarray of shape (len(texts), hidden_size), float64
+        A float64 array of shape (len(texts), hidden_size).
         """
         batch = self.tokenizer(texts, padding=True, truncation=True,
                                max_length=self.max_length, return_tensors="pt")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._nn import store_init_params
 from ._audio import _BaseAudioFeaturizer, _require, conv_min_samples
 from ._cache import file_fingerprint
 
@@ -112,12 +113,7 @@ class SSLFeatures(_BaseAudioFeaturizer):
         cache_dir=None,
         progress_bar=None,
     ):
-        self.model_dir = model_dir
-        self.layer = layer
-        self.min_duration = min_duration
-        self.device = device
-        self.cache_dir = cache_dir
-        self.progress_bar = progress_bar
+        store_init_params(self, locals())
 
     @property
     def sample_rate(self):

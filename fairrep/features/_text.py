@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._nn import store_init_params
 from ._audio import _require
 from ._cache import FeatureCache
 from ._collection import ItemCollectionMixin
@@ -208,21 +209,7 @@ class TextFeatures(ItemCollectionMixin, TransformerMixin, BaseEstimator):
         progress_bar=None,
         random_state=0,
     ):
-        self.method = method
-        self.n_components = n_components
-        self.analyzer = analyzer
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.max_features = max_features
-        self.model_path = model_path
-        self.pooling = pooling
-        self.max_length = max_length
-        self.batch_size = batch_size
-        self.standardize = standardize
-        self.device = device
-        self.cache_dir = cache_dir
-        self.progress_bar = progress_bar
-        self.random_state = random_state
+        store_init_params(self, locals())
 
     # ------------------------------------------------------------ fitting
 

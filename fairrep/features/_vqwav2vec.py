@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import StrOptions
 
+from .._nn import store_init_params
 from ._audio import _BaseAudioFeaturizer, _require, conv_min_samples
 from ._cache import file_fingerprint
 
@@ -157,13 +158,7 @@ class VQWav2Vec(_BaseAudioFeaturizer):
         cache_dir=None,
         progress_bar=None,
     ):
-        self.checkpoint = checkpoint
-        self.representation = representation
-        self.sample_rate = sample_rate
-        self.min_duration = min_duration
-        self.device = device
-        self.cache_dir = cache_dir
-        self.progress_bar = progress_bar
+        store_init_params(self, locals())
 
     def _setup(self):
         from ..utils._torch import resolve_device

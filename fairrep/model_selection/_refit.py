@@ -6,6 +6,7 @@ import numpy as np
 import sklearn
 from sklearn.metrics._scorer import _BaseScorer
 
+from .._nn import store_init_params
 from ._scoring import (
     CONSTANT_KEY,
     bound_words,
@@ -87,11 +88,7 @@ class FairnessToleranceRefit:
     """
 
     def __init__(self, tolerance, *, score, fairness, statistic, exclude_constant):
-        self.tolerance = tolerance
-        self.score = score
-        self.fairness = fairness
-        self.statistic = statistic
-        self.exclude_constant = exclude_constant
+        store_init_params(self, locals())
         self.score_key, score_scorer = resolve_score(score)
         self.fairness_key, fairness_scorer, self.lower_is_fairer = resolve_fairness(
             fairness)

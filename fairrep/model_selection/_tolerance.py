@@ -27,6 +27,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .._nn import store_init_params
 from ..utils._validation import check_same_length, check_sensitive_features
 from ._scoring import (
     bound_words,
@@ -205,19 +206,7 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                  tolerance=0.02, score="accuracy", fairness="statistical_parity",
                  search="first", n_refine=0, validation_fraction=0.25, refit=False,
                  exclude_constant=True, min_score=None, random_state=None):
-        self.estimator = estimator
-        self.param = param
-        self.values = values
-        self.tolerance = tolerance
-        self.score = score
-        self.fairness = fairness
-        self.search = search
-        self.n_refine = n_refine
-        self.validation_fraction = validation_fraction
-        self.refit = refit
-        self.exclude_constant = exclude_constant
-        self.min_score = min_score
-        self.random_state = random_state
+        store_init_params(self, locals())
 
     # -- checks -------------------------------------------------------------
     def _check_values(self):
