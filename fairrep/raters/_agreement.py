@@ -118,16 +118,8 @@ def fleiss_kappa(ratings, *, item="item", label="label", rater=None):
 
     Parameters
     ----------
-    ratings : pandas.DataFrame
-        Long table, one row per (item, rater); rows with a missing label are
-        dropped.
-    item : str, default="item"
-        Column identifying the item.
-    label : str, default="label"
-        Column holding the (nominal) label.
-    rater : str, default=None
-        Column identifying raters; when given, repeated (item, rater) pairs
-        raise a ValueError.
+    ratings, item, label, rater
+        As in :func:`krippendorff_alpha`.
 
     Returns
     -------
@@ -147,8 +139,7 @@ def fleiss_kappa(ratings, *, item="item", label="label", rater=None):
     --------
     >>> import pandas as pd
     >>> from fairrep.raters import fleiss_kappa
-    >>> ratings = pd.DataFrame({"item": [1, 1, 2, 2, 3, 3],
-    ...                         "label": ["a", "a", "b", "b", "a", "b"]})
+    >>> ratings = pd.DataFrame({"item": [1, 1, 2, 2, 3, 3], "label": list("aabbab")})
     >>> round(fleiss_kappa(ratings), 4)
     0.3333
     """
@@ -225,11 +216,7 @@ def agreement_statistics(
     all                  8               75.0
     """
     clean, _, groups = check_ratings(
-        ratings,
-        item=item,
-        label=label,
-        rater_group=rater_group,
-        rater=rater,
+        ratings, item=item, label=label, rater_group=rater_group, rater=rater,
         min_groups=1 if rater_group is not None else 0,
     )
     check_name_outside_groups(overall_name, groups, "overall_name")

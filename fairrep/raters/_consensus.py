@@ -121,11 +121,7 @@ def group_consensus(
     u2           hap  hap
     """
     clean, items, groups = check_ratings(
-        ratings,
-        item=item,
-        label=label,
-        rater_group=rater_group,
-        rater=rater,
+        ratings, item=item, label=label, rater_group=rater_group, rater=rater,
         min_groups=1,
     )
     return _wide_votes(clean, items, groups, name=rater_group)

@@ -181,11 +181,7 @@ def perspective_split(
             f"every item with a truth) or 'strict'; got {method!r}."
         )
     clean, items, groups = check_ratings(
-        ratings,
-        item=item,
-        label=label,
-        rater_group=rater_group,
-        rater=rater,
+        ratings, item=item, label=label, rater_group=rater_group, rater=rater,
         min_groups=2,
     )
     if truth is None:
@@ -270,6 +266,34 @@ def _split_groups(split):
         for column in split.columns
         if isinstance(column, str) and column.startswith("consensus_")
     ]
+
+
+def names_one_group(split):
+    """Whether each item's ``perspective`` in ``split`` names exactly one rater group.
+
+    The strict split's perspective can name several groups; its display
+    string joins their names (:func:`~fairrep.utils._names.join_group_names`).
+    A value names one group when it is the name of one of the split's groups,
+    so the string is never parsed back and a group whose name holds the
+    separator (an intersectional group such as ``"F,young"``) is read right.
+
+    Parameters
+    ----------
+    split : pandas.DataFrame
+        Output of :func:`perspective_split`, possibly filtered to some rows.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_items,)
+        False where the perspective is missing or names several groups.
+    """
+    groups = _split_groups(split)
+    if not groups or "perspective" not in split.columns:
+        raise ValueError(
+            "split lacks its rater groups (consensus_<group> columns) or its "
+            "perspective column; pass the DataFrame returned by perspective_split."
+        )
+    return split["perspective"].isin([str(group) for group in groups]).to_numpy()
 
 
 def perspective_labels(split, *, include_truth=True, truth_name="all"):
@@ -362,6 +386,7 @@ def consensus_agreement(split, *, subset=None):
     See Also
     --------
     perspective_split : builds ``split``.
+    agreement_statistics : inter-rater agreement within each group.
 
     Examples
     --------
@@ -369,7 +394,7 @@ def consensus_agreement(split, *, subset=None):
     >>> from fairrep.raters import consensus_agreement, perspective_split
     >>> ratings = pd.DataFrame({
     ...     "item": ["u1"] * 4 + ["u2"] * 5,
-    ...     "rater_group": ["M", "M", "F", "F", "M", "M", "F", "F", "F"],
+    ...     "rater_group": list("MMFFMMFFF"),
     ...     "label": ["ang"] * 4 + ["fru", "fru", "neu", "neu", "neu"]})
     >>> consensus_agreement(perspective_split(ratings), subset="S2")
       truth rater_group  n_items  n_match  percent

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from ..utils._names import join_group_names
 from ._ratings import GROUP, ITEM, LABEL
 
 #: Names of the subsets, in the order tables list them. The paper's split
@@ -60,8 +61,7 @@ def classify_paper(truth, consensus, groups, hits, group_counts):
     best = np.max(np.where(np.isnan(share), -1.0, share), axis=1)
     leads = share == best[:, None]
     single = (leads.sum(axis=1) == 1) & (best > 0)
-    names = np.asarray([str(group) for group in groups], dtype=object)
-    leader = pd.Series(names[leads.argmax(axis=1)], index=truth.index, dtype=object)
+    leader = pd.Series(perspective_names(leads, groups), index=truth.index, dtype=object)
     perspective = leader.where(np.asarray(subset == "S2") & single)
     return pd.Series(subset, index=truth.index), perspective
 
@@ -78,12 +78,27 @@ def classify_strict(truth, consensus, groups):
     subset = np.select(conditions, ["undetermined", "S1", "S2"], default="other")
     subset = pd.Categorical(subset, categories=list(SUBSETS))
 
-    names = np.full(len(truth), "", dtype=object)
-    for position, group in enumerate(groups):
-        hit = matches[:, position]
-        joined = np.where(names == "", str(group), names + "," + str(group))
-        names = np.where(hit, joined, names)
+    # The perspective is the set of groups whose consensus equals the truth,
+    # held as the rows of ``matches``; only its display name is a string.
+    names = perspective_names(matches, groups)
     perspective = pd.Series(names, index=truth.index, dtype=object)
     in_s2 = np.asarray(subset == "S2")
-    perspective = perspective.where(in_s2 & (names != ""))
+    perspective = perspective.where(in_s2 & matches.any(axis=1))
     return pd.Series(subset, index=truth.index), perspective
+
+
+def perspective_names(members, groups):
+    """Display name of each item's set of perspective groups.
+
+    ``members`` is a boolean (n_items, n_groups) table, ``True`` where the
+    group belongs to the item's perspective; the name is
+    :func:`~fairrep.utils._names.join_group_names` of the member groups in
+    column order ("" for none). One name per distinct row, not per item.
+    """
+    members = np.asarray(members, dtype=bool).reshape(-1, len(groups))
+    if not len(members):
+        return np.empty(0, dtype=object)
+    labels = np.asarray(list(groups), dtype=object)
+    patterns, row_pattern = np.unique(members, axis=0, return_inverse=True)
+    names = np.asarray([join_group_names(labels[row]) for row in patterns], dtype=object)
+    return names[row_pattern.ravel()]

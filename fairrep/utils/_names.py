@@ -1,6 +1,23 @@
-"""Checks of arguments that name things: one name or a sequence of distinct names."""
+"""Names of things: checks of name arguments, the display name of a set of groups."""
 
-__all__ = ["check_distinct_names"]
+__all__ = ["GROUP_SEPARATOR", "check_distinct_names", "join_group_names"]
+
+#: Separator of the names in the display string of several groups: an
+#: intersectional group (one name per sensitive column, as fairlearn writes
+#: it) and a strict-split perspective naming several rater groups.
+GROUP_SEPARATOR = ","
+
+
+def join_group_names(names):
+    """The display string of several group names, in the order given.
+
+    The one place where several groups become one string; code that needs
+    the groups keeps them as a sequence and never parses this string back.
+
+    >>> join_group_names(["F", "young"])
+    'F,young'
+    """
+    return GROUP_SEPARATOR.join(str(name) for name in names)
 
 
 def check_distinct_names(value, argument, *, expected, kind, valid=None):

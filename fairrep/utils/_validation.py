@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import _num_samples, check_array, validate_data
 
+from ._names import join_group_names
+
 __all__ = [
     "check_numeric_array",
     "check_same_length",
@@ -39,7 +41,7 @@ def _to_1d_groups(sensitive_features, name):
     """Flatten 1-D or multi-column sensitive features into one label per sample.
 
     Several columns (e.g. sex and race) are combined into one intersectional
-    group per row, "a,b", as fairlearn does; a row with any missing column is
+    group per row, "a,b" (:func:`join_group_names`), as fairlearn does; a row with any missing column is
     missing.
     """
     if isinstance(sensitive_features, pd.DataFrame):
@@ -65,7 +67,7 @@ def _to_1d_groups(sensitive_features, name):
     if frame.shape[1] == 1:
         return np.asarray(frame.iloc[:, 0].astype(object), dtype=object)
     missing = frame.isna().any(axis=1).to_numpy()
-    combined = frame.astype(str).agg(",".join, axis=1).to_numpy(dtype=object)
+    combined = frame.astype(str).agg(join_group_names, axis=1).to_numpy(dtype=object)
     combined[missing] = None
     return combined
 
