@@ -125,13 +125,6 @@ def _needs(metadata, checks):
 
 
 _NEEDS_GROUPS = _FIT_CHECKS + _CLASSIFIER_CHECKS
-_UNFITTED_ADAPTER = {
-    "check_estimators_unfitted": (
-        "known bug: the adapter's predict_proba reads model_ before "
-        "check_is_fitted, so predict before fit raises AttributeError, not "
-        "NotFittedError."
-    ),
-}
 _BINARY_ONLY = {
     "check_classifier_not_supporting_multiclass": (
         "known bug: the ValueError on multiclass y does not say 'Only binary "
@@ -152,19 +145,13 @@ EXPECTED_FAILED_CHECKS: dict = {
     "SpeakerStandardScaler": _needs(
         "speakers", _FIT_CHECKS + _TRANSFORMER_CHECKS + ["check_fit2d_1sample"]
     ),
-    "FairlearnAdversarial": {
-        **_needs("sensitive_features", _NEEDS_GROUPS), **_UNFITTED_ADAPTER,
-    },
-    "FairlearnPrototype": {
-        **_needs("sensitive_features",
-                 _NEEDS_GROUPS + _TRANSFORMER_CHECKS + _N_ITER_CHECKS),
-        **_UNFITTED_ADAPTER,
-    },
-    "AIF360LFR": {
-        **_needs("sensitive_features",
-                 _NEEDS_GROUPS + _TRANSFORMER_CHECKS + _N_ITER_CHECKS),
-        **_UNFITTED_ADAPTER,
-    },
+    "FairlearnAdversarial": _needs("sensitive_features", _NEEDS_GROUPS),
+    "FairlearnPrototype": _needs(
+        "sensitive_features", _NEEDS_GROUPS + _TRANSFORMER_CHECKS + _N_ITER_CHECKS
+    ),
+    "AIF360LFR": _needs(
+        "sensitive_features", _NEEDS_GROUPS + _TRANSFORMER_CHECKS + _N_ITER_CHECKS
+    ),
     "AIF360ClassicLFR": {
         **_needs("sensitive_features",
                  _NEEDS_GROUPS + _TRANSFORMER_CHECKS + _N_ITER_CHECKS),
@@ -173,7 +160,7 @@ EXPECTED_FAILED_CHECKS: dict = {
     "ExponentiatedGradientClassifier": {
         **_needs("sensitive_features",
                  _NEEDS_GROUPS + ["check_non_transformer_estimators_n_iter"]),
-        **_UNFITTED_ADAPTER, **_BINARY_ONLY,
+        **_BINARY_ONLY,
     },
     "SSLFeatures": {
         "check_estimators_pickle": (
