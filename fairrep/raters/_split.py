@@ -21,6 +21,7 @@ from ._subsets import (
     classify_strict,
     count_per_group,
     rating_matches,
+    split_groups,
 )
 
 _METHODS = ("paper", "strict")
@@ -245,7 +246,7 @@ def _check_split(split, name="split"):
             f"{name} must be the DataFrame returned by perspective_split; got "
             f"{type(split).__name__}."
         )
-    groups = _split_groups(split)
+    groups = split_groups(split)
     absent = [c for c in ("truth", "subset") if c not in split.columns]
     if absent or not groups:
         needed = absent + ([] if groups else ["consensus_<group>"])
@@ -254,46 +255,6 @@ def _check_split(split, name="split"):
             "by perspective_split."
         )
     return groups
-
-
-def _split_groups(split):
-    """Groups of a split: from attrs when intact, else from the column names."""
-    groups = split.attrs.get("rater_groups")
-    if groups and all(f"consensus_{g}" in split.columns for g in groups):
-        return list(groups)
-    return [
-        column[len("consensus_") :]
-        for column in split.columns
-        if isinstance(column, str) and column.startswith("consensus_")
-    ]
-
-
-def names_one_group(split):
-    """Whether each item's ``perspective`` in ``split`` names exactly one rater group.
-
-    The strict split's perspective can name several groups; its display
-    string joins their names (:func:`~fairrep.utils._names.join_group_names`).
-    A value names one group when it is the name of one of the split's groups,
-    so the string is never parsed back and a group whose name holds the
-    separator (an intersectional group such as ``"F,young"``) is read right.
-
-    Parameters
-    ----------
-    split : pandas.DataFrame
-        Output of :func:`perspective_split`, possibly filtered to some rows.
-
-    Returns
-    -------
-    mask : ndarray of bool of shape (n_items,)
-        False where the perspective is missing or names several groups.
-    """
-    groups = _split_groups(split)
-    if not groups or "perspective" not in split.columns:
-        raise ValueError(
-            "split lacks its rater groups (consensus_<group> columns) or its "
-            "perspective column; pass the DataFrame returned by perspective_split."
-        )
-    return split["perspective"].isin([str(group) for group in groups]).to_numpy()
 
 
 def perspective_labels(split, *, include_truth=True, truth_name="all"):

@@ -1,4 +1,4 @@
-"""Which subset of section 2.1 each item falls in, under either split."""
+"""Each item's subset of section 2.1 (either split) and its perspective's groups."""
 
 import numpy as np
 import pandas as pd
@@ -102,3 +102,44 @@ def perspective_names(members, groups):
     patterns, row_pattern = np.unique(members, axis=0, return_inverse=True)
     names = np.asarray([join_group_names(labels[row]) for row in patterns], dtype=object)
     return names[row_pattern.ravel()]
+
+
+def split_groups(split):
+    """Groups of a split: from attrs when intact, else from the column names."""
+    groups = split.attrs.get("rater_groups")
+    if groups and all(f"consensus_{g}" in split.columns for g in groups):
+        return list(groups)
+    return [
+        column[len("consensus_") :]
+        for column in split.columns
+        if isinstance(column, str) and column.startswith("consensus_")
+    ]
+
+
+def names_one_group(split):
+    """Whether each item's ``perspective`` in ``split`` names exactly one rater group.
+
+    The strict split's perspective can name several groups; its display
+    string joins their names (:func:`~fairrep.utils._names.join_group_names`).
+    A value names one group when it is the name of one of the split's groups,
+    so the string is never parsed back and a group whose name holds the
+    separator (an intersectional group such as ``"F,young"``) is read right.
+
+    Parameters
+    ----------
+    split : pandas.DataFrame
+        Output of :func:`~fairrep.raters.perspective_split`, possibly
+        filtered to some rows.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_items,)
+        False where the perspective is missing or names several groups.
+    """
+    groups = split_groups(split)
+    if not groups or "perspective" not in split.columns:
+        raise ValueError(
+            "split lacks its rater groups (consensus_<group> columns) or its "
+            "perspective column; pass the DataFrame returned by perspective_split."
+        )
+    return split["perspective"].isin([str(group) for group in groups]).to_numpy()
