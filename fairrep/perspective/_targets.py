@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from ..raters import perspective_labels
-from ..utils._validation import is_missing
+from ..raters._subsets import names_one_group
 
 __all__ = ["perspective_groups", "perspective_targets"]
 
@@ -56,8 +56,7 @@ def perspective_groups(split):
             f"{type(split).__name__}."
         )
     values = split["perspective"].to_numpy(dtype=object)
-    known = ~is_missing(values)
-    single = known & np.array(["," not in str(value) for value in values], dtype=bool)
+    single = names_one_group(split)
     in_s2 = (split["subset"].astype(object) == "S2").to_numpy()
     groups = np.where(single & in_s2, values, None)
     return pd.Series(groups, index=split.index, dtype=object, name="perspective_group")
@@ -94,10 +93,9 @@ def perspective_targets(split, *, truth_name="all"):
     >>> import pandas as pd
     >>> from fairrep.raters import perspective_split
     >>> from fairrep.perspective import perspective_targets
-    >>> ratings = pd.DataFrame({
-    ...     "item": ["u1"] * 4 + ["u2"] * 5,
-    ...     "rater_group": ["M", "M", "F", "F", "M", "M", "F", "F", "F"],
-    ...     "label": ["ang"] * 4 + ["fru", "fru", "neu", "neu", "neu"]})
+    >>> ratings = pd.DataFrame({"item": list("aaaabbbbb"),
+    ...                         "rater_group": list("MMFFMMFFF"),
+    ...                         "label": ["ang"] * 4 + ["fru"] * 2 + ["neu"] * 3})
     >>> Y, groups = perspective_targets(perspective_split(ratings))
     >>> list(Y.columns), groups.tolist()
     (['F', 'M', 'all'], [None, 'F'])
