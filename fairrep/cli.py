@@ -72,6 +72,9 @@ def _study_and_report(corpus, args, out, started, say, *, title, **options):
         corpus,
         folds=args.folds,
         max_epochs=args.max_epochs,
+        early_stopping=args.early_stopping,
+        max_iter=args.max_iter or None,
+        warm_start=args.warm_start,
         random_state=args.random_state,
         grid=args.grid,
         configs=args.configs,
@@ -162,14 +165,15 @@ def run_reproduce(args):
     )
 
 
-def _positive(name):
+def _positive(name, minimum=1):
+    """An argparse type: an integer of at least ``minimum``."""
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be an integer; got {text!r}")
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 1; got {value}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be >= {minimum}; got {value}")
         return value
 
     return parse
@@ -203,7 +207,22 @@ def _common_study_arguments(parser, *, folds, max_epochs, grid, threads, n_jobs=
                         help="number of held-out sessions to evaluate (default: "
                              + ("all" if folds is None else "%(default)s") + ")")
     parser.add_argument("--max-epochs", type=_positive("--max-epochs"), default=max_epochs,
-                        help="training epochs of the neural methods (default: %(default)s)")
+                        help="training epochs of the neural methods, the most with early "
+                             "stopping or --max-iter (default: %(default)s)")
+    parser.add_argument("--early-stopping", action=argparse.BooleanOptionalAction,
+                        default=True,
+                        help="DNN, NRL and the FairRep variants hold out 10%% of each fit's "
+                             "items and stop after 3 epochs without a lower validation loss "
+                             "(default: on; --no-early-stopping --max-iter 0 trains every "
+                             "fit --max-epochs epochs)")
+    parser.add_argument("--max-iter", type=_positive("--max-iter", 0), default=2000,
+                        help="at most this many iterations (batches of 32) per fit: caps "
+                             "the epochs on the largest training fold; 0: no cap (default: "
+                             "%(default)s, four times the paper's 500)")
+    parser.add_argument("--warm-start", action=argparse.BooleanOptionalAction,
+                        default=False,
+                        help="walk the alpha grid with warm starts in each inner fold "
+                             "(default: off)")
     parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
                         metavar="CONFIG",
                         help="configurations run side by side: 'paper' (eq. (1) as printed, "
@@ -218,8 +237,8 @@ def _common_study_arguments(parser, *, folds, max_epochs, grid, threads, n_jobs=
                              "searches (default: "
                              + {None: "neither", True: "--grid"}[grid] + ")")
     parser.add_argument("--n-jobs", type=_n_jobs, default=n_jobs,
-                        help="run the folds in N parallel processes (-1: all cores, at most "
-                             "one per fold; progress is then reported per fold) (default: "
+                        help="run the units (fold, method) in N parallel processes with one "
+                             "torch thread each (-1: all cores) (default: "
                              + ("one process" if n_jobs is None else "%(default)s") + ")")
     parser.add_argument("--threads", type=_positive("--threads"), default=threads,
                         help="torch CPU threads (default: "
@@ -319,7 +338,8 @@ def build_parser():
                        help="ground truth per item (default: majority vote)")
     table.add_argument("--speaker-column", default=None)
     table.add_argument("--session-column", default=None)
-    _common_study_arguments(reproduce, folds=None, max_epochs=100, grid=True, threads=None)
+    _common_study_arguments(reproduce, folds=None, max_epochs=100, grid=True, threads=None,
+                            n_jobs=-1)
     reproduce.set_defaults(handler=run_reproduce, subparser=reproduce)
     return parser
 

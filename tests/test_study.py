@@ -423,3 +423,82 @@ def test_load_corpus_errors():
         load_corpus("table")
     with pytest.raises(ValueError, match="name must be one of"):
         load_corpus("timit")
+
+
+# ------------------------------------------------------------------- fast path
+
+
+def _params(study, param):
+    frame = study["results"]["params"]
+    return frame[frame["param"] == param].set_index(["stage", "method"])["value"]
+
+
+def test_early_stopping_and_iteration_cap_bound_every_fit(bundle):
+    fast = run_study(bundle, methods=["DNN", "FairRep", "FairPer"], configs=("paper",),
+                     folds=1, grid=False, figures=False, max_epochs=40, max_iter=200)
+    # 500 items, 4 sessions of 100: about 390 training items, 13 batches an epoch
+    assert fast["meta"]["epochs"] == 200 // 13 == 15
+    assert set(_params(fast, "max_epochs")) == {15.0}
+    epochs = _params(fast, "epochs_run")
+    assert (epochs <= 15).all()
+    # FairPer has no early stopping: it runs the capped epochs; the others stop early
+    assert epochs[("Exp2", "FairPer")] == 15
+    assert (epochs.drop(("Exp2", "FairPer")) < 15).any()
+    assert _params(fast, "early_stopping").astype(bool).all()
+    slow = run_study(bundle, methods=["DNN"], configs=("paper",), folds=1, grid=False,
+                     figures=False, max_epochs=3, early_stopping=False, max_iter=None)
+    assert set(_params(slow, "epochs_run")) == {3.0}
+    assert not _params(slow, "early_stopping").astype(bool).any()
+    with pytest.raises(ValueError, match="max_iter"):
+        run_study(bundle, methods=["DNN"], max_iter=0)
+
+
+def test_no_fit_repeats_a_finished_one(bundle, monkeypatch):
+    from fairrep.representation import FairRep
+
+    fits = []
+    original = FairRep.fit
+
+    def counted(self, X, y, **kwargs):
+        fits.append(len(y))
+        return original(self, X, y, **kwargs)
+
+    monkeypatch.setattr(FairRep, "fit", counted)
+    study = run_study(bundle, methods=["FairRep", "FairPer"], configs=("paper",), folds=1,
+                      grid=False, figures=False, max_epochs=1)
+    # Exp1 FairRep once, Exp2 one per perspective; FairPer reuses the Exp1 FairRep
+    assert len(fits) == 1 + 2
+    assert study["meta"]["results_fitted"] == 3
+
+
+def test_parallel_units_equal_serial_with_neural_methods(bundle):
+    options = {"methods": ["DNN", "FairRep", "FairPer"], "configs": ("paper",), "folds": 2,
+               "grid": True, "figures": False, "max_epochs": 2}
+    serial = run_study(bundle, **options)
+    parallel = run_study(bundle, n_jobs=2, **options)
+    for name in ("stage1_f1", "stage2_f1", "consistency", "grid"):
+        columns = list(serial["results"][name].columns[:4])
+        pd.testing.assert_frame_equal(
+            serial["results"][name].sort_values(columns).reset_index(drop=True),
+            parallel["results"][name].sort_values(columns).reset_index(drop=True))
+
+
+def test_warm_grid_walk_scores_the_first_weight_as_a_cold_search(bundle):
+    from fairrep.experiments import make_methods
+    from fairrep.experiments._data import StudyData
+    from fairrep.experiments._search import grid_search
+
+    data = StudyData.from_bundle(bundle)
+    train = np.flatnonzero(data.sessions != data.sessions[0])
+    model = make_methods(["FairRep"], config="paper", max_epochs=2,
+                         early_stopping=True)["FairRep"]
+    args = (model, "alpha", [0.01, 0.001], data.X[train], data.truth[train],
+            data.sensitive[train], data.sessions[train])
+    _, cold = grid_search(*args, rule="s1_f1", subset=data.subset[train])
+    warm_model, warm = grid_search(*args, rule="s1_f1", subset=data.subset[train],
+                                   warm_start=True)
+    assert cold[0]["mean_f1"] == pytest.approx(warm[0]["mean_f1"])
+    assert cold[0]["mean_parity"] == pytest.approx(warm[0]["mean_parity"])
+    assert sum(row["selected"] for row in warm) == 1
+    # the selected weight is refitted from scratch on the whole fold
+    assert not warm_model.warm_start and warm_model.n_iter_ <= 2

@@ -39,6 +39,12 @@ DESCRIPTIONS = {
 CONFIGURED = ("NRL", "FairRepG", "FairRepF", "FairRep", "FairPer")
 #: The alpha and lambda values the paper grid-searches (section 3.1).
 PAPER_GRID = (0.01, 0.001)
+#: The paper's training budget: at most 500 iterations of batch 32 (section 3.1).
+PAPER_ITERATIONS = 500
+#: The study's default cap on one fit's iterations: four times the paper's budget.
+MAX_ITER = 4 * PAPER_ITERATIONS
+#: Patience of the study's early stopping: epochs without a better validation loss.
+PATIENCE = 3
 
 _EQ1 = {"adversary_loss": "reversal", "adversary_weight": 1.0}
 # Estimator settings per configuration and method (on top of the training
@@ -63,7 +69,7 @@ _SEARCH = {
 _SEARCHES_BY_DEFAULT = {"paper": True, "fairrep": False}
 # Fitted parameters recorded per unit of the study (the "params" table).
 TRACKED_PARAMS = ("alpha", "adversary_loss", "adversary_weight", "scale_free", "triplet_weight",
-                  "passthrough")
+                  "passthrough", "max_epochs", "early_stopping")
 
 
 def check_configs(configs):
@@ -132,8 +138,12 @@ def resolve_grid(grid):
     return "all", values
 
 
-def search_plan(labels, grid):
-    """Which method searches what: ``{label: {"param", "rule", "values"}}``."""
+def search_plan(labels, grid, *, warm_start=False):
+    """Which method searches what: ``{label: {"param", "rule", "values", "warm_start"}}``.
+
+    ``warm_start``: an estimator with a ``warm_start`` parameter walks the
+    grid with warm starts (see :func:`~fairrep.experiments._search.grid_search`).
+    """
     mode, values = resolve_grid(grid)
     plan = {}
     if mode == "off":
@@ -145,7 +155,8 @@ def search_plan(labels, grid):
         if mode == "own" and not _SEARCHES_BY_DEFAULT[config]:
             continue
         param, rule = _SEARCH[config][name]
-        plan[text] = {"param": param, "rule": rule, "values": list(values)}
+        plan[text] = {"param": param, "rule": rule, "values": list(values),
+                      "warm_start": bool(warm_start)}
     return plan
 
 
@@ -222,6 +233,19 @@ def holds_for(verdicts):
     if len(verdicts) > 1 and len(holding) == len(verdicts):
         return "both" if len(verdicts) == 2 else "all"
     return ", ".join(holding) if holding else "neither"
+
+
+def epoch_budget(train_sizes, max_epochs, max_iter, batch_size=32):
+    """Epochs of one fit: ``max_epochs``, capped at ``max_iter`` iterations.
+
+    The cap is read on the largest training fold (``ceil(n / batch_size)``
+    iterations an epoch), so that no fit of the study runs more than
+    ``max_iter`` iterations; at least one epoch. None: no cap.
+    """
+    if max_iter is None:
+        return int(max_epochs)
+    batches = int(np.ceil(max(train_sizes) / batch_size))
+    return max(1, min(int(max_epochs), int(max_iter) // batches))
 
 
 def iterations(train_sizes, max_epochs, batch_size=32):

@@ -57,7 +57,7 @@ ALPHA_METHODS = ("FairRepG", "FairRepF", "FairRep", "NRL")
 
 
 def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0,
-                 device="cpu"):
+                 device="cpu", early_stopping=False):
     """The study's estimators, by the names the paper's tables use.
 
     Parameters
@@ -80,6 +80,12 @@ def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0
         500 iterations, section 3.1).
     random_state : int, default=0
     device : {"cpu", "cuda", "auto"}, default="cpu"
+    early_stopping : bool, default=False
+        DNN, NRL, FairRepG, FairRepF and FairRep hold out 10% of their
+        training items (stratified by label) and stop after
+        :data:`~fairrep.experiments._configs.PATIENCE` epochs without a lower
+        validation loss, keeping the best weights (``max_epochs`` is then the
+        most). FairPer and LFR have no early stopping.
 
     Returns
     -------
@@ -112,9 +118,12 @@ def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0
     if config not in CONFIGS:
         raise ValueError(f"config must be one of {list(CONFIGS)}; got {config!r}.")
     neural = {"max_epochs": max_epochs, "random_state": random_state, "device": device}
+    stopping = ({"early_stopping": True, "n_iter_no_change": _configs.PATIENCE}
+                if early_stopping else {})
 
     def own(name):
-        return {**neural, **_configs.config_params(name, config)}
+        return {**neural, **(stopping if name != "FairPer" else {}),
+                **_configs.config_params(name, config)}
 
     def fairper():
         if config == "paper":
@@ -122,7 +131,7 @@ def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0
         return FairPer(**own("FairPer"))
 
     factories = {
-        "DNN": lambda: DNNClassifier(**neural),
+        "DNN": lambda: DNNClassifier(**neural, **stopping),
         "LFR": lambda: LFR(random_state=random_state, device=device),
         "NRL": lambda: NRL(**own("NRL")),
         "FairRepG": lambda: FairRep.fairrep_g(**own("FairRepG")),
@@ -172,7 +181,8 @@ def fit_with_groups(model, X, y, sensitive, *, complete_groups=False):
     return model.fit(X, y, sensitive_features=sensitive)
 
 
-def resolve_methods(methods, data, configs, *, max_epochs, random_state, device, notes):
+def resolve_methods(methods, data, configs, *, max_epochs, random_state, device, notes,
+                    early_stopping=False):
     """The labelled estimators of a study (see :func:`~fairrep.experiments.run_study`).
 
     A dict is used as given (its labels checked against ``configs``); names
@@ -214,7 +224,8 @@ def resolve_methods(methods, data, configs, *, max_epochs, random_state, device,
         chosen = {}
         for config in configs:
             built = make_methods(available, config=config, max_epochs=max_epochs,
-                                 random_state=random_state, device=device)
+                                 random_state=random_state, device=device,
+                                 early_stopping=early_stopping)
             for name, estimator in built.items():
                 chosen.setdefault(_configs.label(name, config), estimator)
     for name, estimator in chosen.items():

@@ -1,9 +1,10 @@
 """The study's runner: every pending unit of every fold, in order or in parallel.
 
 A :class:`StudyPlan` says which methods run in which stage; :func:`run_folds`
-runs the plan's units (:mod:`fairrep.experiments._units`) fold by fold (or
-the folds in joblib worker processes), saves each finished unit in the
-resume store (:class:`~fairrep.experiments._store.ResultStore`) and reuses
+runs the plan's units (:mod:`fairrep.experiments._units`) fold by fold, or
+every unit in joblib worker processes with one torch thread each (Exp1 of
+every fold first, then Exp2, longest units first), saves each finished unit
+in the resume store (:class:`~fairrep.experiments._store.ResultStore`) and reuses
 the ones a previous run finished; :func:`collect` turns the units' records
 into the long result tables. :func:`~fairrep.experiments.run_stage1`,
 :func:`~fairrep.experiments.run_stage2` and
@@ -98,139 +99,136 @@ class FoldOptions:
     figure_fold: int = -1
 
 
-def _run_fold(fold, train, test, held_out, n_folds, data, plan, store, options,
-              progress=None, threads=None):
-    """Every pending unit of one fold; returns the fold's records and arrays."""
+#: Relative cost of one fit of each method, to start the longest units first.
+_COST = {"FairPer": 4.0, "NRL": 3.0, "FairRep": 2.0, "FairRepG": 1.5, "FairRepF": 1.0,
+         "LFR": 1.0, "DNN": 0.5}
+
+
+def _cost(plan, options, stage, name):
+    """Expected relative cost of a unit: its fits times the method's cost per fit."""
+    base = _COST.get(_configs.parse_label(name)[0], 1.0)
+    search = options.search.get(name)
+    if stage == "exp1" or name in plan.multi:
+        return base * (1 + 3 * len(search["values"]) if search else 1)
+    return base * 2  # one fit per perspective
+
+
+def _run_unit(stage, fold, name, split, n_folds, data, plan, options, context, threads):
+    """One (stage, fold, method) unit: ``(key, record, model to keep, arrays, message)``.
+
+    ``context``: the Exp1 weights an Exp2 baseline trains with, or the
+    representation a FairPer-like method builds on.
+    """
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
-    say = progress or (lambda message, fitted: None)
-    reused = []
-    where = f"fold {fold + 1}/{n_folds} (session {held_out})"
-    records, arrays = {}, {}
-    fitted = {}
-    figure_rows = None
-    if fold == options.figure_fold:
-        figure_rows = ~is_missing(data.sensitive[test])
+    train, test, held_out = split
+    key = (stage, fold, name)
+    if stage == "exp1":
+        record, model = captured(
+            "Exp1", fold, name, stage1_unit, name, plan.methods[name], data, train, test, fold,
+            held_out, options.search.get(name))
+        label = "Exp1"
+    elif name in plan.multi:
+        record, model = captured(
+            "Exp2", fold, name, multi_perspective_unit, name, plan.methods[name], data, train,
+            test, fold, held_out, options.search.get(name), context, options.n_neighbors)
+        label = "Exp2"
+    else:
+        estimator = clone(plan.methods[name]).set_params(**context)
+        record = captured("Exp2", fold, name, stage2_unit, name, estimator, data, train, test,
+                          fold, held_out, options.n_neighbors)
+        model, label = None, f"Exp2, {len(data.groups)} perspectives"
+    arrays = {}
+    if (fold == options.figure_fold and name in FIGURE_METHODS and model is not None
+            and hasattr(model, "transform")):
+        rows = ~is_missing(data.sensitive[test])
+        if rows.any():
+            arrays[("embedding", fold, name)] = np.asarray(
+                model.transform(data.X[test][rows]), dtype=float)
+    keep = model if stage == "exp1" and name in _representations(plan) else None
+    seconds = record["fit_seconds"][0]["seconds"]
+    message = (f"fold {fold + 1}/{n_folds} (session {held_out}): {name} ({label}) fitted in "
+               f"{seconds:.1f} s")
+    return key, record, keep, arrays, message
 
-    def finish(key, record, message):
-        store.save(key, record)
-        records[key] = record
-        say(f"{where}: {message}", True)
 
-    def keep_embedding(name, model):
-        if (figure_rows is None or not figure_rows.any() or name not in FIGURE_METHODS
-                or not hasattr(model, "transform")):
-            return
-        key = ("embedding", fold, name)
-        if store.load_array(key) is None:
-            embedding = np.asarray(model.transform(data.X[test][figure_rows]), dtype=float)
-            store.save_array(key, embedding)
-        arrays[key] = store.load_array(key)
+def _representations(plan):
+    return {_configs.representation_label(m) for m in plan.multi}
 
-    def selected(name):
-        """The weights the Exp1 search of ``name`` selected on this fold."""
+
+def _context(key, plan, records, store):
+    """What an Exp2 unit needs from its fold's Exp1 (see :func:`_run_unit`)."""
+    _, fold, name = key
+    if name not in plan.multi:
+        # Each perspective's model trains with the weight Exp1 selected on this fold.
         return _configs.selected_weights(records.get(("exp1", fold, name), {}))
+    rep = _configs.representation_label(name)
+    if rep not in plan.methods:
+        return None
+    representation = store.load_model(("model", fold, rep))
+    if representation is None:
+        # Fitted inside FairPer, on the same data as the Exp1 FairRep.
+        weights = _configs.selected_weights(records.get(("exp1", fold, rep), {}))
+        representation = clone(plan.methods[rep]).set_params(**weights)
+    return representation
 
-    def reuse(key, stage):
-        """The finished result of ``key`` from a previous run, or None."""
+
+def _stage_keys(plan, stage, folds):
+    names = plan.stage1 if stage == "exp1" else plan.stage2 + plan.multi
+    return [(stage, fold, name) for fold in folds for name in names]
+
+
+def _execute(jobs, n_jobs):
+    """Results of ``jobs`` (callable, args) as they finish: in order, or in joblib workers."""
+    if n_jobs is None:
+        for function, args in jobs:
+            yield function(*args, None)
+        return
+    from joblib import Parallel, delayed
+
+    threads = max(1, (os.cpu_count() or 1) // n_jobs)
+    yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(function)(*args, threads) for function, args in jobs)
+
+
+def _run_stage(keys, all_folds, data, plan, store, options, records, arrays, n_jobs, report):
+    """Reuse or run every unit of ``keys``; finished ones are saved as they come."""
+    pending = []
+    for key in keys:
+        stage, fold, name = key
         record = store.load(key)
         if record is not None:
             records[key] = record
-            reused.append(key)
-            say(f"{where}: {key[2]} ({stage}) reused from a previous run", False)
-        return record
-
-    representations = {_configs.representation_label(m) for m in plan.multi}
-    for name in plan.stage1:
-        key = ("exp1", fold, name)
-        if reuse(key, "Exp1") is not None:
+            report(f"fold {fold + 1}/{len(all_folds)} (session {all_folds[fold][2]}): "
+                   f"{name} ({'Exp1' if stage == 'exp1' else 'Exp2'}) reused from a "
+                   "previous run", False)
             continue
-        record, model = captured(
-            "Exp1", fold, name, stage1_unit, name, plan.methods[name], data, train,
-            test, fold, held_out, options.search.get(name),
-        )
-        fitted[name] = model
-        keep_embedding(name, model)
-        if name in representations:
-            store.save_model(("model", fold, name), model)
-        seconds = record["fit_seconds"][0]["seconds"]
-        finish(key, record, f"{name} (Exp1) fitted in {seconds:.1f} s")
-
-    for name in plan.stage2:
-        key = ("exp2", fold, name)
-        if reuse(key, "Exp2") is not None:
-            continue
-        # Each perspective's model trains with the weight Exp1 selected on this fold.
-        estimator = clone(plan.methods[name]).set_params(**selected(name))
-        record = captured(
-            "Exp2", fold, name, stage2_unit, name, estimator, data, train, test, fold,
-            held_out, options.n_neighbors,
-        )
-        seconds = record["fit_seconds"][0]["seconds"]
-        finish(key, record, f"{name} (Exp2, {len(data.groups)} perspectives) fitted in "
-                            f"{seconds:.1f} s")
-
-    for name in plan.multi:
-        key = ("exp2", fold, name)
-        if reuse(key, "Exp2") is not None:
-            continue
-        rep = _configs.representation_label(name)
-        representation = fitted.get(rep)
-        if representation is None and rep in plan.methods:
-            representation = store.load_model(("model", fold, rep))
-            if representation is None:
-                # Fitted inside FairPer, on the same data as the Exp1 FairRep.
-                representation = clone(plan.methods[rep]).set_params(**selected(rep))
-        record, model = captured(
-            "Exp2", fold, name, multi_perspective_unit, name, plan.methods[name], data,
-            train, test, fold, held_out, options.search.get(name), representation,
-            options.n_neighbors,
-        )
-        keep_embedding(name, model)
-        seconds = record["fit_seconds"][0]["seconds"]
-        finish(key, record, f"{name} (Exp2) fitted in {seconds:.1f} s")
-
-    if figure_rows is not None:
-        for name in FIGURE_METHODS:
-            key = ("embedding", fold, name)
-            if key not in arrays:
-                array = store.load_array(key)
-                if array is not None:
-                    arrays[key] = array
-    return records, arrays, reused
+        context = None if stage == "exp1" else _context(key, plan, records, store)
+        pending.append((key, context))
+    if n_jobs is not None:
+        pending.sort(key=lambda item: -_cost(plan, options, item[0][0], item[0][2]))
+    jobs = [(_run_unit, (stage, fold, name, all_folds[fold], len(all_folds), data, plan,
+                         options, context))
+            for (stage, fold, name), context in pending]
+    for key, record, model, kept, message in _execute(jobs, n_jobs):
+        store.save(key, record)
+        records[key] = record
+        if model is not None:
+            store.save_model(("model", key[1], key[2]), model)
+        for array_key, array in kept.items():
+            store.save_array(array_key, array)
+        report(message, True)
 
 
-def _run_parallel(all_folds, data, plan, store, options, n_jobs, report):
-    """Outer folds in joblib worker processes; results merged as folds finish.
+def _workers(n_jobs, n_units):
+    """Worker processes for ``n_units`` units (None: run in this process)."""
+    if n_jobs in (None, 1) or n_units < 2:
+        return None
+    from joblib import effective_n_jobs
 
-    Each worker saves its finished units itself (when ``store`` has a
-    folder), so an interrupted parallel run keeps them too.
-    """
-    from joblib import Parallel, delayed, effective_n_jobs
-
-    workers = min(effective_n_jobs(n_jobs), len(all_folds))
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    jobs = (
-        delayed(_run_fold)(fold, train, test, held_out, len(all_folds), data, plan,
-                           store, options, None, threads)
-        for fold, (train, test, held_out) in enumerate(all_folds)
-    )
-    records, arrays = {}, {}
-    for found, kept, reused in Parallel(n_jobs=workers,
-                                        return_as="generator_unordered")(jobs):
-        records.update(found)
-        arrays.update(kept)
-        store.remember(found, kept)
-        folds = sorted({key[1] for key in found})
-        report(f"fold {', '.join(str(f + 1) for f in folds)}/{len(all_folds)}: "
-               f"{len(found) - len(reused)} result(s) fitted", True,
-               n=len(found) - len(reused))
-        if reused:
-            report(f"{len(reused)} result(s) reused from a previous run", False,
-                   n=len(reused))
-    return records, arrays
+    return max(1, min(effective_n_jobs(n_jobs), n_units))
 
 
 def _make_bar(progress_bar, total):
@@ -258,7 +256,8 @@ def run_folds(all_folds, data, plan, store, options, *, n_jobs=None, progress=No
     store : ResultStore
     options : FoldOptions
     n_jobs : int, default=None
-        Folds in parallel processes when > 1 (or -1) and there are several.
+        Units (every fold's, every method's) in parallel processes when > 1
+        (or -1).
     progress : callable, default=None
         Called with a message after each fit and each reused unit.
     progress_bar : bool or None, default=False
@@ -290,15 +289,19 @@ def run_folds(all_folds, data, plan, store, options, *, n_jobs=None, progress=No
 
     records, arrays = {}, {}
     try:
-        if n_jobs not in (None, 1) and len(all_folds) > 1:
-            records, arrays = _run_parallel(all_folds, data, plan, store, options, n_jobs,
-                                            report)
-        else:
-            for fold, (train, test, held_out) in enumerate(all_folds):
-                found, kept, _ = _run_fold(fold, train, test, held_out, len(all_folds),
-                                           data, plan, store, options, progress=report)
-                records.update(found)
-                arrays.update(kept)
+        workers = _workers(n_jobs, plan.n_units * len(all_folds))
+        folds = list(range(len(all_folds)))
+        # In order: fold by fold, Exp1 before Exp2. In parallel: every fold's Exp1
+        # units, then every Exp2 unit (each needs its fold's Exp1), longest first.
+        rounds = ([[fold] for fold in folds] if workers is None else [folds])
+        for group in rounds:
+            for stage in ("exp1", "exp2"):
+                _run_stage(_stage_keys(plan, stage, group), all_folds, data, plan, store,
+                           options, records, arrays, workers, report)
+        for name in FIGURE_METHODS if options.figure_fold in folds else ():
+            array = store.load_array(("embedding", options.figure_fold, name))
+            if array is not None:
+                arrays[("embedding", options.figure_fold, name)] = array
     except KeyboardInterrupt:
         where = (f"saved in {store.folder}; rerun with the same settings to resume"
                  if store.folder is not None else "lost (no out folder was given)")

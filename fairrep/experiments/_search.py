@@ -14,6 +14,12 @@ selection rules:
   within :data:`F1_TOLERANCE` of the best weighted F1 on every item;
 - ``"perspective_f1"``: the highest mean weighted F1 under the rater groups'
   perspectives (FairPer, Table 3's measure).
+
+With ``warm_start=True`` an estimator that has a ``warm_start`` parameter
+walks the grid in each inner fold: the first value is fitted from scratch,
+each next one continues the previous one's network with the new weight
+(fewer epochs under early stopping); the same folds, scorers and rules
+decide, and the selected value is refitted from scratch on the whole fold.
 """
 
 import warnings
@@ -90,7 +96,8 @@ def _perspective_f1(estimator, X, Y):
     return float(np.mean(scores)) if scores else np.nan
 
 
-def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, subset=None):
+def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, subset=None,
+                warm_start=False):
     """Search ``param`` over ``values`` in session-grouped inner folds.
 
     Parameters
@@ -115,6 +122,9 @@ def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, su
         Each item's subset ("S1"/"S2"), routed to the ``"s1_f1"`` scorer so
         that it scores the S1 items of each inner validation fold; None
         scores every item.
+    warm_start : bool, default=False
+        Walk ``values`` with warm starts in each inner fold when the
+        estimator has a ``warm_start`` parameter (see the module docstring).
 
     Returns
     -------
@@ -143,6 +153,7 @@ def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, su
     cv = GroupKFold(n_splits=min(3, n_groups))
     routed = {"groups": sessions, "sensitive_features": sensitive}
     f1_on = RULES[rule]
+    warm = warm_start and "warm_start" in estimator.get_params() and len(values) > 1
     with sklearn.config_context(enable_metadata_routing=True):
         model = clone(estimator).set_fit_request(sensitive_features=True)
         if rule == "perspective_f1":
@@ -156,15 +167,22 @@ def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, su
                 f1_on = "All"
             scoring = {"f1": f1, "parity": make_statistical_parity_scorer(average="macro")}
             refit = _fair_refit if rule == "fair" else _best_f1
-        search = GridSearchCV(
-            model, {param: list(values)}, scoring=scoring, refit=refit, cv=cv,
-            error_score=np.nan,
-        )
         with warnings.catch_warnings():
             # A candidate that fails on an inner fold scores NaN and loses.
             warnings.simplefilter("ignore", category=UserWarning)
-            search.fit(X, y, **routed)
-    results = search.cv_results_
+            if warm:
+                results, best_index = _warm_path(model, param, list(values), X, y, cv,
+                                                 routed, scoring, refit)
+                best = clone(estimator).set_params(**{param: values[best_index]})
+                best.fit(X, y, sensitive_features=sensitive)
+            else:
+                search = GridSearchCV(
+                    model, {param: list(values)}, scoring=scoring, refit=refit, cv=cv,
+                    error_score=np.nan,
+                )
+                search.fit(X, y, **routed)
+                results, best_index = search.cv_results_, search.best_index_
+                best = search.best_estimator_
     rows = []
     for i, value in enumerate(results[f"param_{param}"]):
         rows.append({
@@ -176,6 +194,54 @@ def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, su
                 float(-results["mean_test_parity"][i]) if "mean_test_parity" in results
                 else np.nan
             ),
-            "selected": bool(i == search.best_index_),
+            "selected": bool(i == best_index),
         })
-    return search.best_estimator_, rows
+    return best, rows
+
+
+def _warm_path(model, param, values, X, y, cv, routed, scoring, refit):
+    """Inner-CV scores of ``values`` walked with warm starts: ``(cv_results, best)``.
+
+    ``cv_results`` has GridSearchCV's keys that :func:`grid_search` reads
+    (``param_<param>``, ``mean_test_<scorer>``); a candidate whose fit fails
+    scores NaN and the next one starts from scratch.
+    """
+    X = np.asarray(X)
+    y_all = np.asarray(y, dtype=object) if np.ndim(y) == 1 else y
+    # Scored as GridSearchCV scores: each scorer gets the metadata it requests.
+    scores = {name: np.full((cv.get_n_splits(), len(values)), np.nan) for name in scoring}
+    extra = {key: np.asarray(value, dtype=object) for key, value in routed.items()
+             if key not in ("groups",)}
+    for split, (train, valid) in enumerate(cv.split(X, groups=routed["groups"])):
+        fitted = None
+        for i, value in enumerate(values):
+            candidate = fitted if fitted is not None else clone(model)
+            candidate.set_params(**{param: value, "warm_start": fitted is not None})
+            try:
+                candidate.fit(X[train], _rows(y_all, train),
+                              sensitive_features=extra["sensitive_features"][train])
+            except Exception:  # noqa: BLE001 - as GridSearchCV's error_score=nan
+                fitted = None
+                continue
+            fitted = candidate
+            for name, scorer in scoring.items():
+                meta = {key: values_[valid] for key, values_ in extra.items()
+                        if _requests(scorer, key)}
+                scores[name][split, i] = scorer(candidate, X[valid], _rows(y_all, valid),
+                                                **meta)
+    # As GridSearchCV: a split that scored NaN makes the candidate's mean NaN.
+    results = {f"param_{param}": np.asarray(values, dtype=object)}
+    results.update({f"mean_test_{name}": table.mean(axis=0) for name, table in scores.items()})
+    best = refit(results) if callable(refit) else _best_f1(results)
+    return results, int(best)
+
+
+def _rows(y, rows):
+    return y.iloc[rows] if hasattr(y, "iloc") else y[rows]
+
+
+def _requests(scorer, key):
+    """Whether ``scorer`` asks for the metadata ``key`` (routing's score request)."""
+    if not hasattr(scorer, "get_metadata_routing"):
+        return False
+    return bool(scorer.get_metadata_routing().score.requests.get(key))

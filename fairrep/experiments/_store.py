@@ -49,6 +49,30 @@ class ResultStore:
         self.folder = None if folder is None else Path(folder)
         self._records, self._arrays, self._models = {}, {}, {}
 
+    @classmethod
+    def for_study(cls, out, data, plan, options, n_folds):
+        """The store of a study: ``out/partial/<settings digest>/`` (in memory without ``out``).
+
+        ``plan`` is the study's :class:`~fairrep.experiments._runner.StudyPlan`,
+        ``options`` its :class:`~fairrep.experiments._runner.FoldOptions`.
+        """
+        if out is None:
+            return cls()
+        digest = settings_digest(
+            data, plan.methods,
+            # Not the number of folds: fold k is the same split for any ``folds``,
+            # so a rerun with more folds reuses the ones already done.
+            {"search": options.search, "n_neighbors": options.n_neighbors,
+             "plan": plan.settings(), "figure_fold": options.figure_fold},
+        )
+        folder = Path(out) / "partial" / digest
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "settings.json").write_text(json.dumps({
+            "corpus": data.name, "methods": list(plan.methods), "folds": n_folds,
+            "search": options.search, "plan": plan.settings(),
+        }, indent=1), encoding="utf-8")
+        return cls(folder)
+
     def load(self, key):
         if self.folder is None:
             return self._records.get(key)
@@ -83,11 +107,6 @@ class ResultStore:
             return np.load(path, allow_pickle=False) if path.is_file() else None
         except (OSError, ValueError):
             return None
-
-    def remember(self, records, arrays):
-        """Hold results a worker process saved, without writing them again."""
-        self._records.update(records)
-        self._arrays.update(arrays)
 
     def save_model(self, key, model):
         self._models[key] = model

@@ -31,16 +31,14 @@ multiclass model** per method and scores it **per class** (one-vs-rest
 weighted F1), where the paper reports per-emotion detectors.
 """
 
-import json
 import time
-from pathlib import Path
 
 import pandas as pd
 
 from ..utils._validation import is_missing
 from . import _configs
 from ._claims import claims_by_config, evaluate_claims
-from ._configs import CONFIGS, PAPER_GRID
+from ._configs import CONFIGS, MAX_ITER, PAPER_GRID
 from ._data import StudyData, session_folds
 from ._methods import (
     ADAPTER_METHODS,
@@ -52,7 +50,7 @@ from ._methods import (
 from ._protocol import run_stage2
 from ._results import Study, json_ready
 from ._runner import FoldOptions, StudyPlan, collect, run_folds
-from ._store import ResultStore, settings_digest
+from ._store import ResultStore
 from ._study_figures import FigureSettings, agreement_of, figure_entries
 from ._tables import degenerate_notes, paper_tables, table_entries, warning_notes
 from ._tradeoff import tradeoff_frame
@@ -77,6 +75,9 @@ def run_study(
     folds=None,
     grid=None,
     max_epochs=100,
+    early_stopping=True,
+    max_iter=MAX_ITER,
+    warm_start=False,
     random_state=0,
     n_jobs=None,
     device="cpu",
@@ -138,13 +139,33 @@ def run_study(
         selected on the same fold.
     max_epochs : int, default=100
         Epochs of the neural methods built from names: a fit on ``n``
-        training items runs ``max_epochs * ceil(n / 32)`` optimiser steps
-        (see Notes).
+        training items runs at most ``max_epochs * ceil(n / 32)`` optimiser
+        steps (see Notes).
+    early_stopping : bool, default=True
+        The neural methods built from names that have early stopping (DNN,
+        NRL, FairRepG, FairRepF, FairRep) hold out 10% of each fit's
+        training items, stop after 3 epochs without a lower validation loss
+        and keep their best weights. False trains every epoch.
+    max_iter : int or None, default=2000
+        At most this many iterations (batches of 32) per fit of a neural
+        method built from names: ``max_epochs`` is capped at
+        ``max_iter // ceil(n_train / 32)`` on the largest training fold
+        (FairPer, without early stopping, trains that many epochs). 2000 is
+        four times the paper's 500 (section 3.1). None: no cap.
+    warm_start : bool, default=False
+        The grid search of a method with ``warm_start`` (NRL, FairRepF,
+        FairRep) walks the grid with warm starts in each inner fold (each
+        weight continues the previous one's network, so it has trained
+        longer when compared); the selected weight is refitted from
+        scratch. ``early_stopping=False, max_iter=None`` is the full-length
+        schedule (see Notes).
     random_state : int, default=0
         Seed of every method built from names and of the t-SNE.
     n_jobs : int, default=None
-        Outer folds run in parallel processes (joblib) when > 1 (or -1);
-        then progress is reported per fold rather than per fit.
+        The units (stage, fold, method) run in parallel processes (joblib),
+        each with one torch thread, when > 1 (or -1): every fold's Exp1
+        first, then Exp2 (which reads its fold's Exp1), longest first. The
+        results equal those of a run in one process.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the methods built from names train.
     out : str or path-like, default=None
@@ -199,14 +220,18 @@ def run_study(
     mean ± std.
 
     The paper trained for at most 500 iterations of batch 32 (section 3.1).
-    Here a neural method trains ``max_epochs`` epochs of batch 32, i.e.
-    ``max_epochs * ceil(n_train / 32)`` iterations (``meta["iterations"]``
-    per fold): on a leave-one-session-out fold of the IEMOCAP-sized
-    simulated corpus (7,380 items, about 5,830 training items, 183 batches
-    an epoch) 500 iterations are 2.7 epochs and the default 100 epochs
-    18,300 iterations; ``fairrep demo`` (3,000 items, 2,371 training items,
-    10 epochs) runs 750. The inner search's fits see about two thirds of
-    the training fold, so fewer.
+    Here a neural method trains at most ``meta["epochs"]`` epochs of batch
+    32 (``max_epochs`` capped by ``max_iter``), i.e. at most
+    ``meta["iterations"]`` iterations per fold, fewer with early stopping
+    (the epochs each fit ran are the ``epochs_run`` rows of
+    ``results["params"]``). On a leave-one-session-out fold of the
+    IEMOCAP-sized simulated corpus (7,380 items, about 5,830 training
+    items, 183 batches an epoch) 500 iterations are 2.7 epochs; the default
+    cap of 2000 iterations gives 10 epochs (1,830 iterations), and early
+    stopping ends most fits sooner. With ``early_stopping=False,
+    max_iter=None`` every fit runs ``max_epochs`` epochs (100: 18,300
+    iterations). The inner search's fits see about two thirds of the
+    training fold, so fewer.
 
     References
     ----------
@@ -218,23 +243,30 @@ def run_study(
     data = StudyData.from_bundle(corpus_bundle)
     configs = _configs.check_configs(configs)
     _configs.resolve_grid(grid)
-    methods = resolve_methods(methods, data, configs, max_epochs=max_epochs,
-                              random_state=random_state, device=device, notes=notes)
-    search = _configs.search_plan(methods, grid)
     if n_neighbors < 1:
         raise ValueError(f"n_neighbors must be >= 1; got {n_neighbors}.")
+    if max_iter is not None and int(max_iter) < 1:
+        raise ValueError(f"max_iter must be >= 1 or None; got {max_iter}.")
     all_folds = session_folds(data.sessions)
+    # Capped on every fold (not only those run), so that fold k trains alike for any
+    # ``folds`` and a rerun with more folds reuses the finished ones.
+    epochs = _configs.epoch_budget([len(train) for train, _, _ in all_folds], max_epochs,
+                                   max_iter)
     if folds is not None:
         if int(folds) < 1:
             raise ValueError(f"folds must be >= 1; got {folds}.")
         all_folds = all_folds[: int(folds)]
+    methods = resolve_methods(methods, data, configs, max_epochs=epochs,
+                              random_state=random_state, device=device, notes=notes,
+                              early_stopping=early_stopping)
+    search = _configs.search_plan(methods, grid, warm_start=warm_start)
     plan = _plan(methods, data, stage2, notes)
 
     test0 = all_folds[0][1]
     options = FoldOptions(search, int(n_neighbors), 0 if figures else -1)
     drawing = FigureSettings(bool(figures), data.sensitive[test0][~is_missing(
         data.sensitive[test0])], int(figure_points), random_state)
-    store = _store(out, data, plan, options, len(all_folds))
+    store = ResultStore.for_study(out, data, plan, options, len(all_folds))
     records, arrays, counts = run_folds(all_folds, data, plan, store, options, n_jobs=n_jobs,
                                         progress=progress, progress_bar=progress_bar)
 
@@ -260,9 +292,10 @@ def run_study(
     table_list = table_entries(tables, data, results, n_folds=len(all_folds),
                                n_neighbors=n_neighbors,
                                configs_note=len(in_use) > 1 or "fairrep" in in_use)
-    iterations = _configs.iterations([len(train) for train, _, _ in all_folds], max_epochs)
+    iterations = _configs.iterations([len(train) for train, _, _ in all_folds], epochs)
     notes += _run_notes(data, results, all_folds, in_use, search, plan, iterations,
-                        max_epochs, table4=tables["table4"][0] is not None, mixing=mixing)
+                        epochs, table4=tables["table4"][0] is not None, mixing=mixing,
+                        early_stopping=early_stopping)
     if counts["reused"]:
         notes.append(f"{counts['reused']} result(s) were reused from {store.folder}.")
     meta = {
@@ -280,6 +313,10 @@ def run_study(
         "methods": list(methods),
         "stage2_methods": plan.stage2 + plan.multi,
         "max_epochs": max_epochs,
+        "epochs": epochs,
+        "early_stopping": bool(early_stopping),
+        "max_iter": max_iter,
+        "warm_start": bool(warm_start),
         "random_state": random_state,
         "device": str(device),
         "configs": list(in_use),
@@ -314,28 +351,8 @@ def _plan(methods, data, stage2, notes):
     return plan
 
 
-def _store(out, data, plan, options, n_folds):
-    """The resume store: ``out/partial/<settings digest>/`` (in memory without ``out``)."""
-    if out is None:
-        return ResultStore()
-    digest = settings_digest(
-        data, plan.methods,
-        # Not the number of folds: fold k is the same split for any ``folds``,
-        # so a rerun with more folds reuses the ones already done.
-        {"search": options.search, "n_neighbors": options.n_neighbors,
-         "plan": plan.settings(), "figure_fold": options.figure_fold},
-    )
-    folder = Path(out) / "partial" / digest
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "settings.json").write_text(json.dumps({
-        "corpus": data.name, "methods": list(plan.methods), "folds": n_folds,
-        "search": options.search, "plan": plan.settings(),
-    }, indent=1), encoding="utf-8")
-    return ResultStore(folder)
-
-
-def _run_notes(data, results, all_folds, in_use, search, plan, iterations, max_epochs, *,
-               table4, mixing):
+def _run_notes(data, results, all_folds, in_use, search, plan, iterations, epochs, *,
+               table4, mixing, early_stopping):
     """What the report says about how the numbers were made."""
     notes = [
         ("fairrep trains one multiclass model per method and scores it per class "
@@ -350,10 +367,12 @@ def _run_notes(data, results, all_folds, in_use, search, plan, iterations, max_e
     if not search:
         notes.append("No weight was searched (grid=False): the paper's configuration "
                      "trained with alpha = lambda = 0.01.")
-    notes.append(f"Training budget: {max_epochs} epochs of batch 32 for the neural methods "
-                 "built from names, i.e. " + ", ".join(map(str, iterations)) + " iterations "
-                 "per fit on the folds' training items (the paper: at most 500 iterations, "
-                 "section 3.1).")
+    notes.append(f"Training budget: {'at most ' if early_stopping else ''}{epochs} epochs of "
+                 "batch 32 for the neural methods built from names, i.e. "
+                 + ", ".join(map(str, iterations)) + " iterations per fit on the folds' "
+                 "training items (the paper: at most 500 iterations, section 3.1)"
+                 + ("; early stopping on 10% of each fit's items (patience 3 epochs)."
+                    if early_stopping else "."))
     if any(search.get(n, {}).get("param") == "triplet_weight" for n in plan.multi):
         notes.append("FairPer's lambda was selected with the fold's FairRep frozen; that "
                      "FairRep saw the inner validation items' truth labels (not their "

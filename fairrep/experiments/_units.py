@@ -35,8 +35,13 @@ __all__ = [
 
 
 def params_rows(fold, stage, name, model):
+    """The unit's tracked parameters, and ``epochs_run`` (``n_iter_``) of a neural model."""
+    params = _configs.fitted_params(model)
+    if "max_epochs" in model.get_params() and isinstance(getattr(model, "n_iter_", None),
+                                                         (int, np.integer)):
+        params["epochs_run"] = float(model.n_iter_)
     return [{"fold": fold, "stage": stage, "method": name, "param": key, "value": value}
-            for key, value in _configs.fitted_params(model).items()]
+            for key, value in params.items()]
 
 
 def stage1_unit(name, estimator, data, train, test, fold, held_out, search):
@@ -50,6 +55,7 @@ def stage1_unit(name, estimator, data, train, test, fold, held_out, search):
         model, grid_rows = grid_search(
             model, search["param"], search["values"], X[train], truth[train],
             data.sensitive[train], data.sessions[train], rule=search["rule"], subset=subset,
+            warm_start=search.get("warm_start", False),
         )
     else:
         fit_with_groups(model, X[train], truth[train], data.sensitive[train],
