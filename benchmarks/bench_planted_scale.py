@@ -2,7 +2,7 @@
 
 Feature 0 carries the label and is independent of the group; four features
 carry the group and nothing about the label (the data of
-``tests/test_scale_free.py``). For each configuration it fits FairRep on 60 %
+``tests/representation/test_scale_free.py``). For each configuration it fits FairRep on 60 %
 of ``--n-samples`` rows and reports on the rest: accuracy, whether the predictions are
 constant, a fresh logistic-regression probe's accuracy at reading the group
 from the embedding, the scale-free group distance (energy distance over the

@@ -20,7 +20,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep import FairPer, FairRep
 from fairrep.baselines import LFR, NRL, DNNClassifier
 from fairrep.exceptions import SensitiveFeaturesMissingWarning

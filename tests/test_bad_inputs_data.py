@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO_ROOT, require_module
+from tests.conftest import REPO_ROOT, require_module
 from fairrep.cli import main
 from fairrep.datasets import load_crema_d, load_emodb, load_emozionalmente, load_iemocap
 from fairrep.exceptions import CorpusFormatError

@@ -34,7 +34,7 @@ from sklearn.utils.estimator_checks import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep import FairnessTolerance, FairPer, FairRep
 from fairrep.baselines import (
     AIF360LFR,
@@ -271,14 +271,14 @@ def _text(tmp_path):
 
 
 def _ssl(tmp_path):
-    from test_featurizers import _save_tiny_model  # the tiny random wav2vec 2.0
+    from tests.features.test_featurizers import _save_tiny_model  # the tiny random wav2vec 2.0
 
     _save_tiny_model(tmp_path / "wav2vec2", "wav2vec2")
     return SSLFeatures(tmp_path / "wav2vec2", progress_bar=False), _waveforms(n=3)
 
 
 def _vqwav2vec(tmp_path):
-    from test_featurizers import _save_random_vq_wav2vec  # random fairseq weights
+    from tests.features.test_featurizers import _save_random_vq_wav2vec  # random fairseq weights
 
     _save_random_vq_wav2vec(tmp_path / "vq.pt")
     return VQWav2Vec(tmp_path / "vq.pt", progress_bar=False), _waveforms(n=3)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_module
+from tests.conftest import require_module
 
 # each example trains the models it shows (10-30 s each)
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ import pytest
 import pandas as pd
 import torch
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.baselines import ExponentiatedGradientClassifier, is_degenerate
 from fairrep.datasets import load_tabular, split_tabular
 from fairrep.metrics import statistical_parity_score

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.datasets import make_rater_perspectives
 from fairrep.experiments import (
     plot_consensus_agreement,
@@ -26,7 +26,7 @@ from fairrep.raters import consensus_agreement, perspective_split
 require_module("matplotlib")
 from matplotlib.figure import Figure  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TITLE = "Stage 1 <script>alert('x')</script> & friends"
 METHODS = ["DNN", "NRL", "FairRep"]

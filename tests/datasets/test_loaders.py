@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.datasets import load_crema_d, load_emodb, load_emozionalmente, load_iemocap
 from fairrep.raters import majority_vote, perspective_split
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 IEMOCAP_GROUPS = {"E1": "female", "E2": "male", "E3": "female", "E4": "female", "E5": "female", "E6": "male"}
 
 

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.cli import main
 from fairrep.experiments import load_corpus
 

@@ -1,6 +1,6 @@
 """FairPer on real multi-rater text data: POPQUORN offensiveness by rater gender.
 
-Run ``pytest tests/test_fairper_real.py -s`` to print the table that
+Run ``pytest tests/perspective/test_fairper_real.py -s`` to print the table that
 ``docs/fairper.rst`` reports.
 """
 

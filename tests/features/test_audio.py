@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.features import FeatureCache, load_audio
 from fairrep.features._audio import check_audio_collection
 from fairrep.features._cache import utterance_fingerprint

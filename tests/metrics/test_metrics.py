@@ -8,7 +8,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.metrics import (
     consistency_score,
     consistency_scorer,

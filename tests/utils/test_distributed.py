@@ -59,7 +59,7 @@ def _require(module_name, **kwargs):
     """``conftest.require_module``, imported on use: Dask and Ray workers import
     this module to unpickle :class:`FitRecorder`, and on their path ``conftest``
     is the repository root's, which has no such helper."""
-    from conftest import require_module
+    from tests.conftest import require_module
 
     return require_module(module_name, **kwargs)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.cli import main
 from fairrep.features import EGeMAPS
 

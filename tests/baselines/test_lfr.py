@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.baselines import LFR, _lfr_objective, _lfr_solvers
 from fairrep.baselines._lfr import lfr_objective
 from fairrep.experiments import per_class_f1

@@ -11,7 +11,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.baselines import AIF360LFR, LFR, AIF360ClassicLFR, compare_methods
 from fairrep.baselines._lfr import lfr_objective
 from fairrep.datasets import load_tabular, split_tabular

@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.baselines import (
     AIF360LFR,
     LFR,

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.datasets import TABULAR_DATASETS, load_tabular, split_tabular
 
 

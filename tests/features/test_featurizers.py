@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
-from conftest import require_module
+from tests.conftest import require_module
 from fairrep.features import EGeMAPS, SpeakerStandardScaler, SSLFeatures, VQWav2Vec, load_audio
 
 
