@@ -113,12 +113,9 @@ class FairRep(BaseNeuralClassifier):
           :func:`ot.wasserstein_1d` on random projections).
         - ``"exact"``: squared 2-Wasserstein distance by network simplex
           (POT's :func:`ot.emd2`), differentiable through the optimal plan.
-        - ``"critic"``: Wasserstein-1 estimated by a WGAN critic trained to
-          maximise the mean difference of its scores between groups, as NRL
-          (Feng et al., 2019); the encoder minimises the estimate. The
-          critic is kept 1-Lipschitz by a gradient penalty on interpolates
-          between the groups' embeddings (WGAN-GP, Gulrajani et al., 2017)
-          or by weight clipping (see ``distance_params``); give it several
+        - ``"critic"``: Wasserstein-1 estimated by a WGAN critic, as NRL
+          (Feng et al., 2019), kept 1-Lipschitz by a gradient penalty
+          (WGAN-GP) or weight clipping (``distance_params``); give it several
           ``adversary_steps`` (:class:`~fairrep.baselines.NRL` uses 5).
 
         With more than two groups, :math:`L_D` is the mean over every pair of
@@ -250,11 +247,10 @@ class FairRep(BaseNeuralClassifier):
     gradient-reversal layer (Ganin et al., 2016). ``adversary_steps > 1``
     adds the extra updates before the simultaneous one.
 
-    ``fit(X, y)`` without ``sensitive_features`` trains a plain classifier
-    (no adversary, no distance). Samples whose sensitive value is missing
-    (``None``/``NaN``) still count in :math:`L_1` but not in :math:`L_A` or
-    :math:`L_D`, which lets the adversary learn on the perspective-biased
-    subset S2 only, as the paper does.
+    ``fit(X, y)`` without ``sensitive_features`` trains a plain classifier.
+    Samples whose sensitive value is missing (``None``/``NaN``) count in
+    :math:`L_1` only, so the adversary can learn on S2 alone, as the paper
+    does.
 
     References
     ----------
