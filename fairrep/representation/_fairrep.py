@@ -68,8 +68,7 @@ class FairRep(BaseNeuralClassifier):
     embedded corpus; ``adversary_loss="reversal", adversary_weight=1`` is
     the paper's configuration (measurements in ``docs/fairrep.rst``).
 
-    Data too large for memory can be streamed through :meth:`partial_fit`
-    (one epoch per chunk).
+    :meth:`partial_fit` streams data too large for memory (one epoch per chunk).
 
     The variants of the paper's ablation are presets:
     :meth:`fairrep_g` (FairRepG, no distance term, ``alpha=0``) and
@@ -235,8 +234,7 @@ class FairRep(BaseNeuralClassifier):
     See Also
     --------
     fairrep.baselines.DNNClassifier : The same network without fairness terms.
-    fairlearn.adversarial.AdversarialFairnessClassifier : Adversarial
-        debiasing of the predictions rather than the representation.
+    fairlearn.adversarial.AdversarialFairnessClassifier : Debiases predictions.
 
     Notes
     -----
