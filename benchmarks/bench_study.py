@@ -70,6 +70,13 @@ def compare(first, second):
     return pd.DataFrame(rows)
 
 
+def shift_by_method(first, second):
+    """Mean signed difference (first - second) per method and paper table."""
+    a, b = paper_cells(first), paper_cells(second)
+    return pd.DataFrame({title: (a[title] - b[title]).groupby("method").mean()
+                         for title in a if title in b})
+
+
 def peak_memory_mib():
     """Peak resident memory of this process and of its largest finished child (MiB)."""
     from joblib.externals.loky import get_reusable_executor
@@ -89,10 +96,14 @@ def stage_table(study):
     seconds = results["fit_seconds"].groupby(["stage", "method"], sort=False).agg(
         seconds=("seconds", "sum"), final_fits=("n_fits", "sum"))
     params = results["params"]
-    epochs = params[params["param"] == "epochs_run"].groupby(["stage", "method"])["value"]
-    table = seconds.join(epochs.mean().rename("epochs run"))
-    batches = meta["iterations"][0] / meta["epochs"] * (0.9 if meta["early_stopping"] else 1)
-    table["iterations"] = table["epochs run"] * batches
+
+    def param(name):
+        return params[params["param"] == name].groupby(["stage", "method"])["value"]
+
+    table = seconds.join(param("epochs_run").mean().astype(float).rename("epochs run"))
+    stopping = param("early_stopping").first().reindex(table.index)
+    held_out = stopping.eq(True).map({True: 0.9, False: 1.0})
+    table["iterations"] = table["epochs run"] * meta["iterations"][0] / meta["epochs"] * held_out
     return table
 
 
@@ -160,6 +171,7 @@ def main():
         for i in range(0, len(runs) - 1, 2):
             print(f"\n{args.compare[i]} vs {args.compare[i + 1]}")
             print(compare(runs[i], runs[i + 1]).round(3).to_string(index=False))
+            print(shift_by_method(runs[i], runs[i + 1]).round(3).to_string())
         return
     run(args)
 
