@@ -70,16 +70,9 @@ ESTIMATORS = [
     AIF360LFR(n_prototypes=3, max_iter=50, random_state=0),
     AIF360ClassicLFR(n_prototypes=3, max_iter=30, max_fun=300, random_state=0),
     ExponentiatedGradientClassifier(max_iter=10, random_state=0),
+    FairnessTolerance(FairRep(hidden_layer_sizes=(16,), embedding_dim=8, **_NET),
+                      values=(0.0, 0.1), tolerance=0.2),
 ]
-
-# Estimators of fairrep that the checks cannot take yet, with the reason.
-NOT_CHECKED = {
-    FairnessTolerance: (
-        "scikit-learn's get_tags raises on it (it has transform, through the "
-        "wrapped estimator, but neither TransformerMixin nor transformer_tags), "
-        "so parametrize_with_checks cannot even collect it."
-    ),
-}
 
 # The optional library each adapter wraps: its checks skip without it (and
 # fail under CI=true, where the test extras install it).
@@ -132,6 +125,28 @@ _BINARY_ONLY = {
     ),
 }
 
+# Every check that fits: FairnessTolerance judges its path by the fairness
+# of the validation predictions, which needs the groups.
+_TOLERANCE_FIT_CHECKS = [
+    "check_classifier_data_not_an_array", "check_classifiers_classes",
+    "check_classifiers_one_label", "check_classifiers_regression_target",
+    "check_classifiers_train", "check_complex_data", "check_dict_unchanged",
+    "check_dont_overwrite_parameters", "check_dtype_object",
+    "check_estimator_sparse_array", "check_estimator_sparse_matrix",
+    "check_estimator_sparse_tag", "check_estimators_dtypes",
+    "check_estimators_empty_data_messages", "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf", "check_estimators_overwrite_params",
+    "check_estimators_pickle", "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature", "check_fit2d_1sample", "check_fit2d_predict1d",
+    "check_fit_check_is_fitted", "check_fit_idempotent", "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance", "check_methods_subset_invariance",
+    "check_n_features_in", "check_n_features_in_after_fitting",
+    "check_pipeline_consistency", "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input", "check_requires_y_none", "check_supervised_y_2d",
+    "check_transformer_data_not_an_array", "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+]
+
 # Failures by estimator class name: check name -> reason.
 EXPECTED_FAILED_CHECKS: dict = {
     "FairPer": {
@@ -162,6 +177,7 @@ EXPECTED_FAILED_CHECKS: dict = {
                  _NEEDS_GROUPS + ["check_non_transformer_estimators_n_iter"]),
         **_BINARY_ONLY,
     },
+    "FairnessTolerance": _needs("sensitive_features", _TOLERANCE_FIT_CHECKS),
     "SSLFeatures": {
         "check_estimators_pickle": (
             "the fitted transformers model keeps torch's weight-norm "

@@ -1,5 +1,6 @@
 """FairnessTolerance: walk a path of fairness weights until validation fairness meets t."""
 
+import copy
 import inspect
 import time
 from numbers import Integral, Real
@@ -16,7 +17,7 @@ from sklearn.base import (
 )
 from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._metadata_requests import (
     MetadataRouter,
     MethodMapping,
@@ -425,3 +426,15 @@ class FairnessTolerance(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """The representation of ``best_estimator_`` (FairRep's embedding)."""
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.transform(X)
+
+    def __sklearn_tags__(self):
+        # the wrapped estimator's kind, as scikit-learn's search estimators do,
+        # and its transformer tags (it transforms when the estimator does)
+        tags = super().__sklearn_tags__()
+        wrapped = get_tags(self.estimator)
+        tags.estimator_type = wrapped.estimator_type
+        tags.classifier_tags = copy.deepcopy(wrapped.classifier_tags)
+        tags.transformer_tags = copy.deepcopy(wrapped.transformer_tags)
+        tags.input_tags = copy.deepcopy(wrapped.input_tags)
+        tags.target_tags = copy.deepcopy(wrapped.target_tags)
+        return tags
