@@ -26,7 +26,7 @@ from fairrep.experiments import (
 from fairrep.perspective import FairPer
 from fairrep.raters import perspective_split
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 IEMOCAP_GROUPS = {"E1": "female", "E2": "male", "E3": "female", "E4": "female",
                   "E5": "female", "E6": "male"}
 
