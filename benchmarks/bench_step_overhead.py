@@ -1,0 +1,71 @@
+"""What FairRep's fairness terms cost per training step, against the bare network.
+
+Times ``net.train_step`` of a fitted :class:`~fairrep.FairRep` (its defaults:
+the scale-free Sinkhorn :math:`L_D` and the confusion adversary) and of a
+:class:`~fairrep.baselines.DNNClassifier` with the same widths, on the same
+pre-drawn mini-batches, one torch thread and NumPy's BLAS held to one thread
+(as inside ``fit``). It prints milliseconds per step (best of ``--repeats``
+passes over ``--n-batches`` batches) and the ratio FairRep / DNN for each
+batch size: the per-step overhead of eq. (1)'s terms, without data loading or
+history bookkeeping.
+
+Usage::
+
+    python benchmarks/bench_step_overhead.py --n-features 88 --batch-sizes 32 256
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from fairrep import FairRep
+from fairrep._nn import TensorBatchIterator, TensorDataset, training_threads
+from fairrep.baselines import DNNClassifier
+
+
+def step_ms(net, batches, repeats):
+    """Best wall time of one ``train_step`` over the batches, in milliseconds."""
+    best = float("inf")
+    with training_threads("auto", len(batches[0][1]), torch.device("cpu")):
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for batch in batches:
+                net.train_step(batch)
+            best = min(best, (time.perf_counter() - start) / len(batches))
+    return 1e3 * best
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=4096)
+    parser.add_argument("--n-features", type=int, default=88)
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[32, 256])
+    parser.add_argument("--n-batches", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(1)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(args.n_samples, args.n_features)).astype(np.float32)
+    y = rng.randint(5, size=args.n_samples)
+    s = np.where(rng.rand(args.n_samples) > 0.5, "m", "f")
+    data = {"X": torch.from_numpy(X), "group": torch.as_tensor((s == "m").astype(np.int64))}
+    print("batch  DNN ms  FairRep ms  ratio")
+    for batch_size in args.batch_sizes:
+        dnn = DNNClassifier(max_epochs=1, batch_size=batch_size, random_state=0).fit(X, y)
+        fairrep = FairRep(max_epochs=1, batch_size=batch_size, random_state=0).fit(
+            X, y, sensitive_features=s)
+        torch.manual_seed(0)
+        iterator = TensorBatchIterator(TensorDataset(data, torch.as_tensor(y)), batch_size,
+                                       shuffle=True)
+        batches = list(iterator)[:args.n_batches]
+        plain = step_ms(dnn.net_, batches, args.repeats)
+        fair = step_ms(fairrep.net_, batches, args.repeats)
+        print(f"{batch_size:5d}  {plain:6.2f}  {fair:10.2f}  {fair / plain:5.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
