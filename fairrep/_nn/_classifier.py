@@ -123,6 +123,11 @@ class BaseNeuralClassifier(
         module was never built) raises, naming the parameter.
         """
         net.set_params(lr=float(self.lr), max_epochs=int(self.max_epochs))
+        # skorch's ``lr`` reaches ``optimizer_`` only; the adversary's and
+        # critic's optimizer is built with the same settings, so it follows
+        for name in net._optimizers:
+            for group in getattr(net, name + "_").param_groups:
+                group["lr"] = float(self.lr)
         structural = ("distance", "scale_free", "n_groups")
         for key, value in fairness.items():
             if "__" in key:

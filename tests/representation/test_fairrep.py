@@ -430,6 +430,7 @@ def test_warm_start_rereads_the_fairness_weights():
     assert (net.alpha, net.adversary_weight, net.adversary_loss) == (3.0, 0.5, "reversal")
     assert model.n_iter_ == SMALL["max_epochs"] + 2
     assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-4)
+    assert net.adversary_optimizer_.param_groups[0]["lr"] == pytest.approx(1e-4)
 
 
 @pytest.mark.parametrize("change, match", [
