@@ -1,6 +1,7 @@
 """The ``fairrep`` command line: ``fairrep demo`` and ``fairrep reproduce``."""
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -9,6 +10,37 @@ __all__ = ["build_parser", "main"]
 
 class _UsageError(Exception):
     """A bad combination of arguments found after parsing (reported like argparse's)."""
+
+
+def _rater_groups(text, corpus):
+    """``--rater-groups``: a JSON/CSV file, ``k=v,...`` pairs or ``a,b`` names.
+
+    Returns a mapping (a file or pairs) or a list of names, as
+    :func:`fairrep.datasets.load_corpus` takes them.
+    """
+    if text is None:
+        return None
+    path = Path(text)
+    if path.is_file():
+        if path.suffix.lower() == ".json":
+            return json.loads(path.read_text(encoding="utf-8"))
+        import pandas as pd
+
+        table = pd.read_csv(path, header=None, dtype=str)
+        if table.shape[1] < 2:
+            raise _UsageError(
+                f"--rater-groups file {text} must have two columns: rater id, group"
+            )
+        return dict(zip(table[0].str.strip(), table[1].str.strip()))
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if parts and all("=" in part for part in parts):
+        return dict(part.split("=", 1) for part in parts)
+    if corpus == "iemocap":
+        raise _UsageError(
+            "--rater-groups for iemocap must map evaluators to groups, as a JSON/CSV "
+            f"file or 'E1=female,E2=male,...'; got {text!r}"
+        )
+    return parts
 
 
 def _printer(quiet):
@@ -64,21 +96,28 @@ def _finish(study, out, started, say):
     return 0
 
 
+#: Arguments passed on under their own names: to run_study ...
+_STUDY_OPTIONS = ("folds", "max_epochs", "early_stopping", "warm_start", "random_state",
+                  "grid", "configs", "n_jobs")
+#: ... and to load_corpus.
+_LOAD_OPTIONS = ("data_home", "features", "features_file", "checkpoint", "model", "device",
+                 "max_items", "n_samples", "random_state", "item_column", "group_column",
+                 "label_column", "rater_column", "truth_column", "speaker_column",
+                 "session_column")
+
+
+def _options(args, names):
+    return {name: getattr(args, name) for name in names}
+
+
 def _study_and_report(corpus, args, out, started, say, *, title, **options):
     """Run the study with the options both commands share, then :func:`_finish`."""
     from .experiments import run_study
 
     study = run_study(
         corpus,
-        folds=args.folds,
-        max_epochs=args.max_epochs,
-        early_stopping=args.early_stopping,
+        **_options(args, _STUDY_OPTIONS),
         max_iter=args.max_iter or None,
-        warm_start=args.warm_start,
-        random_state=args.random_state,
-        grid=args.grid,
-        configs=args.configs,
-        n_jobs=args.n_jobs,
         out=out,
         progress=say,
         progress_bar=False if args.quiet else None,
@@ -128,30 +167,16 @@ def run_reproduce(args):
     say = _printer(args.quiet)
     out = Path(args.out)
     cache = args.cache_dir if args.cache_dir is not None else out / "feature-cache"
+    rater_groups = _rater_groups(args.rater_groups, args.corpus)
     try:
         corpus = load_corpus(
             args.corpus,
-            data_home=args.data_home,
-            features=args.features,
-            features_file=args.features_file,
-            checkpoint=args.checkpoint,
-            model=args.model,
+            **_options(args, _LOAD_OPTIONS),
             cache_dir=cache,
-            device=args.device,
-            rater_groups=args.rater_groups,
-            max_items=args.max_items,
-            n_samples=args.n_samples,
-            random_state=args.random_state,
+            rater_groups=rater_groups,
             normalize_speakers=args.speaker_norm,
             progress_bar=False if args.quiet else None,
             ratings_file=args.ratings,
-            item_column=args.item_column,
-            group_column=args.group_column,
-            label_column=args.label_column,
-            rater_column=args.rater_column,
-            truth_column=args.truth_column,
-            speaker_column=args.speaker_column,
-            session_column=args.session_column,
         )
     except (ValueError, FileNotFoundError, ImportError, TypeError) as error:
         raise _UsageError(f"cannot load --corpus {args.corpus}: {error}") from error
@@ -344,37 +369,43 @@ def build_parser():
     return parser
 
 
+_HOLDS = {"speech": "speech", "text": "texts", "table": "no audio"}
+
+
 def _check_reproduce(args):
-    """Combinations argparse cannot express; the message names the arguments."""
-    from .experiments._text_corpora import TEXT_FEATURE_SETS
+    """Combinations argparse cannot express, read from the corpus registry; the
+    message names the arguments."""
+    from .datasets import CORPUS_REGISTRY
+    from .datasets._registry import TEXT_CORPORA, TEXT_FEATURE_SETS
 
     corpus, features = args.corpus, args.features
-    if corpus in ("iemocap", "crema-d", "emodb", "popquorn") and args.data_home is None:
+    entry = CORPUS_REGISTRY[corpus]
+    if entry.needs_data_home and args.data_home is None:
         return f"--corpus {corpus} needs --data-home (the corpus folder)"
-    if corpus == "popquorn" and not args.data_home.exists():
-        return (f"--data-home {args.data_home} does not exist (expected the POPQUORN "
-                "folder, holding offensiveness_raw_data.csv)")
-    if features in TEXT_FEATURE_SETS and corpus != "popquorn":
-        return (f"--features {features} is a text front end, for --corpus popquorn "
-                f"(got --corpus {corpus})")
-    if corpus == "popquorn" and features not in (None, "precomputed", *TEXT_FEATURE_SETS):
-        return (f"--corpus popquorn holds texts: use --features tfidf, sentence or "
-                f"precomputed (got --features {features})")
-    if corpus == "synthetic" and features is not None:
-        return ("--corpus synthetic brings its own simulated features; leave out "
+    if entry.needs_data_home and not args.data_home.exists():
+        return f"--data-home {args.data_home} does not exist (expected the {corpus} folder)"
+    if features is not None and not entry.feature_sets:
+        return (f"--corpus {corpus} brings its own simulated features; leave out "
                 f"--features (got {features})")
+    if features is not None and features not in entry.feature_sets:
+        if features in TEXT_FEATURE_SETS:
+            return (f"--features {features} is a text front end, for --corpus "
+                    f"{' or '.join(TEXT_CORPORA)} (got --corpus {corpus})")
+        return (f"--corpus {corpus} holds {_HOLDS[entry.kind]}: use --features "
+                f"{' or '.join(entry.feature_sets)} (got --features {features})")
+    if entry.needs_rater_groups and args.rater_groups is None:
+        return (f"--corpus {corpus} needs --rater-groups: map every evaluator to a group "
+                "(no public source names their genders)")
     if corpus == "table":
         if args.ratings is None:
             return "--corpus table needs --ratings (a long ratings table)"
-        if features not in (None, "precomputed"):
-            return f"--corpus table has no audio: use --features precomputed (got {features})"
         if args.features_file is None:
             return "--corpus table needs --features-file (the feature matrix)"
     if features == "precomputed" and args.features_file is None:
         return "--features precomputed needs --features-file"
     if args.features_file is not None and features not in ("precomputed", None):
         return f"--features-file goes with --features precomputed (got --features {features})"
-    if args.features_file is not None and features is None and corpus != "table":
+    if args.features_file is not None and features is None and entry.default_features != "precomputed":
         return "--features-file goes with --features precomputed"
     if features == "vq-wav2vec" and args.checkpoint is None:
         return "--features vq-wav2vec needs --checkpoint (a fairseq vq-wav2vec .pt file)"
@@ -383,9 +414,6 @@ def _check_reproduce(args):
     if features == "sentence" and args.model is None:
         return ("--features sentence needs --model (a local transformers or "
                 "sentence-transformers folder)")
-    if corpus == "iemocap" and args.rater_groups is None:
-        return ("--corpus iemocap needs --rater-groups: map every evaluator to a group "
-                "(no public source names their genders)")
     if args.device == "cuda":
         import torch
 

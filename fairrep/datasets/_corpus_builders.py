@@ -6,7 +6,6 @@ load options, reads the corpus, describes its items with a front end of
 :mod:`._corpus_features` and returns :func:`~._bundle.corpus_bundle`'s bundle.
 """
 
-import json
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,7 +23,7 @@ from ._corpus_features import (
 )
 from ._synthetic import make_rater_perspectives
 
-__all__ = ["build_simulated", "build_speech", "build_table", "build_text", "load_text_corpus"]
+__all__ = ["build_simulated", "build_speech", "build_table", "build_text"]
 
 
 def build_simulated(entry, options):
@@ -65,31 +64,6 @@ def build_simulated(entry, options):
     )
 
 
-def _parse_rater_groups(value, corpus):
-    """``rater_groups`` of the CLI: a JSON/CSV file, ``k=v,...`` or ``a,b`` names."""
-    if value is None or not isinstance(value, str):
-        return value
-    path = Path(value)
-    if path.is_file():
-        if path.suffix.lower() == ".json":
-            return json.loads(path.read_text(encoding="utf-8"))
-        table = pd.read_csv(path, header=None, dtype=str)
-        if table.shape[1] < 2:
-            raise ValueError(
-                f"rater_groups file {value!r} must have two columns: rater id, group."
-            )
-        return dict(zip(table[0].str.strip(), table[1].str.strip()))
-    parts = [p.strip() for p in value.split(",") if p.strip()]
-    if all("=" in p for p in parts) and parts:
-        return dict(p.split("=", 1) for p in parts)
-    if corpus == "iemocap":
-        raise ValueError(
-            f"rater_groups for iemocap must map evaluators to groups, as a JSON/CSV file "
-            f"or 'E1=female,E2=male,...'; got {value!r}."
-        )
-    return parts
-
-
 def _require_data_home(entry, options):
     if options.data_home is None:
         raise ValueError(f"the {entry.name} corpus needs data_home (the corpus folder).")
@@ -104,8 +78,7 @@ def build_speech(entry, options):
     """
     _require_data_home(entry, options)
     features = options.features or entry.default_features
-    groups = _parse_rater_groups(options.rater_groups, entry.name)
-    data = entry.read(options.data_home, groups)
+    data = entry.read(options.data_home, options.rater_groups)
     info = data.utterances
     items = subsample(info.index, options.max_items, options.random_state)
     X, _ = speech_features(
@@ -126,33 +99,7 @@ def build_speech(entry, options):
 
 
 def build_text(entry, options):
-    """A rated-text corpus, through :func:`load_text_corpus`."""
-    _require_data_home(entry, options)
-    return load_text_corpus(
-        entry.name, data_home=options.data_home, features=options.features,
-        features_file=options.features_file, model=options.model,
-        rater_groups=_parse_rater_groups(options.rater_groups, entry.name),
-        cache_dir=options.cache_dir, device=options.device,
-        max_items=options.max_items, random_state=options.random_state,
-        progress_bar=options.progress_bar,
-    )
-
-
-def load_text_corpus(
-    name,
-    *,
-    data_home,
-    features=None,
-    features_file=None,
-    model=None,
-    rater_groups=None,
-    cache_dir=None,
-    device="cpu",
-    max_items=None,
-    random_state=0,
-    progress_bar=None,
-):
-    """Load POPQUORN, describe its texts and bundle it for the study.
+    """A rated-text corpus: load it, describe its texts and bundle it for the study.
 
     Calls :func:`~fairrep.datasets.load_popquorn` (binary labels: 1 against
     2-5; raters' self-reported gender as rater groups, Non-binary raters
@@ -164,60 +111,30 @@ def load_text_corpus(
     (section 3.1 of Chien & Lee). Texts have no speaker, so no per-speaker
     normalisation applies; the text features are z-scored as a whole.
 
-    Parameters
-    ----------
-    name : {"popquorn"}
-    data_home : str or path-like
-        POPQUORN's folder (holding ``offensiveness_raw_data.csv``).
-    features : {"tfidf", "sentence", "precomputed"}, default=None
-        ``"tfidf"`` (None): ``TextFeatures(method="tfidf")``, TF-IDF of
-        character 2-4-grams and SVD to 64 dimensions, with no weights;
-        ``"sentence"``: ``TextFeatures(method="sentence", model_path=model)``;
-        ``"precomputed"``: a matrix in ``features_file`` (see
-        :func:`~fairrep.datasets._corpus_features.read_precomputed_features`,
-        rows in the order of the loader's texts, or matched by text id).
-    features_file : str or path-like, default=None
-    model : str or path-like, default=None
-        ``"sentence"``: a local transformers or sentence-transformers folder.
-    rater_groups : sequence of str, default=None
-        The genders kept as rater groups; None is ``("Man", "Woman")``.
-    cache_dir : str or path-like, default=None
-        ``"sentence"``: cache of the encoder's vectors.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-    max_items : int, default=None
-        Study a seeded random subset of this many texts.
-    random_state : int, default=0
-        Seed of the subset.
-    progress_bar : bool or None, default=None
-
-    Returns
-    -------
-    bundle : sklearn.utils.Bunch
-        See :func:`~fairrep.experiments.corpus_bundle`.
+    ``options.features``: ``"tfidf"`` (None; TF-IDF of character 2-4-grams
+    and SVD to 64 dimensions, no weights), ``"sentence"`` (a local encoder in
+    ``options.model``) or ``"precomputed"`` (``options.features_file``, rows
+    in the loader's order or matched by text id); ``options.rater_groups``:
+    the genders kept as rater groups (None: ``("Man", "Woman")``).
     """
-    from ._registry import CORPUS_REGISTRY, TEXT_CORPORA, check_text_features
-
-    if name not in TEXT_CORPORA:
-        raise ValueError(f"name must be one of {TEXT_CORPORA}; got {name!r}.")
-    entry = CORPUS_REGISTRY[name]
-    features = features or entry.default_features
-    problem = check_text_features(name, features)
-    if problem is not None:
-        raise ValueError(problem)
-    if features == "sentence" and model is None:
+    _require_data_home(entry, options)
+    name, features = entry.name, options.features or entry.default_features
+    rater_groups, max_items = options.rater_groups, options.max_items
+    if features == "sentence" and options.model is None:
         raise ValueError("features='sentence' needs model (a local transformers or "
                          "sentence-transformers folder).")
     if isinstance(rater_groups, Mapping):
         raise TypeError(
             f"rater_groups of {name} names the raters' genders kept as groups (e.g. "
-            f"'Man,Woman,Non-binary'), not a mapping; got {dict(rater_groups)!r}.")
-    data = entry.read(data_home, rater_groups)
+            f"['Man', 'Woman', 'Non-binary']), not a mapping; got {dict(rater_groups)!r}.")
+    data = entry.read(options.data_home, rater_groups)
     all_items = data.texts.index
-    items = subsample(all_items, max_items, random_state)
+    items = subsample(all_items, max_items, options.random_state)
     texts = data.texts.loc[items]
     X, front = text_features(
-        all_items, items, texts, features, features_file=features_file, model=model,
-        cache_dir=cache_dir, device=device, progress_bar=progress_bar,
+        all_items, items, texts, features, features_file=options.features_file,
+        model=options.model, cache_dir=options.cache_dir, device=options.device,
+        progress_bar=options.progress_bar,
     )
     return corpus_bundle(
         X, truth=texts["truth"], ratings=data.ratings, item_info=texts,
@@ -232,7 +149,7 @@ def load_text_corpus(
              "truth-stratified, item-disjoint folds (no speaker or session)."),
             *data.notes,
         ],
-        meta={"data_home": str(data_home), "rater_groups": list(data.rater_groups),
+        meta={"data_home": str(options.data_home), "rater_groups": list(data.rater_groups),
               "label_scheme": data.label_scheme, "max_items": max_items},
     )
 

@@ -52,6 +52,8 @@ class CorpusEntry:
         The feature set used when none is given.
     needs_data_home : bool
         Whether it is read from a local folder.
+    needs_rater_groups : bool
+        Whether ``rater_groups`` must be given (no default grouping exists).
     read : callable or None
         ``read(data_home, rater_groups)``: the loader of :mod:`fairrep.datasets`
         (``rater_groups=None``: the loader's default groups).
@@ -67,6 +69,7 @@ class CorpusEntry:
     feature_sets: tuple = ()
     default_features: str = None
     needs_data_home: bool = False
+    needs_rater_groups: bool = False
     read: Callable = None
     study_inputs: Callable = None
 
@@ -149,7 +152,10 @@ CORPUS_REGISTRY = {
     entry.name: entry
     for entry in (
         CorpusEntry("synthetic", kind="simulated", build=build_simulated),
-        CorpusEntry("iemocap", **_SPEECH, read=_read_iemocap, study_inputs=_iemocap_inputs),
+        CorpusEntry(
+            "iemocap", **_SPEECH, needs_rater_groups=True, read=_read_iemocap,
+            study_inputs=_iemocap_inputs,
+        ),
         CorpusEntry(
             "crema-d", **_SPEECH, read=_read_crema_d, study_inputs=_crema_d_inputs
         ),
@@ -249,7 +255,7 @@ def load_corpus(
           of one male and one female speaker (:func:`~fairrep.datasets._bundle.pair_speakers`).
         - ``"popquorn"``: rated texts with rater gender, described by a text
           front end (``features``: ``"tfidf"``, ``"sentence"`` with
-          ``model``); see :func:`~fairrep.datasets._corpus_builders.load_text_corpus`.
+          ``model``); see :func:`~fairrep.datasets._corpus_builders.build_text`.
         - ``"table"``: any long ratings table ``ratings_file`` (CSV, TSV or
           Parquet; one row per rating with ``item_column``,
           ``group_column``, ``label_column``, optionally ``rater_column``,
@@ -275,10 +281,11 @@ def load_corpus(
         disables caching.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the neural featurizers run.
-    rater_groups : mapping, sequence or str, default=None
-        iemocap: evaluator -> group mapping (or a JSON/CSV file, or
-        ``"E1=female,E2=male"``); crema-d: the pools (``"voice,audiovisual"``);
-        popquorn: the genders kept (``"Man,Woman,Non-binary"``).
+    rater_groups : mapping or sequence of str, default=None
+        iemocap: evaluator -> group mapping (``{"E1": "female", ...}``);
+        crema-d: the pools (``["voice", "audiovisual"]``); popquorn: the
+        genders kept (``["Man", "Woman", "Non-binary"]``). The command line
+        parses ``--rater-groups`` text into these.
     max_items : int, default=None
         Keep a seeded random subset of this many items (before feature
         extraction), for quick runs.
@@ -307,5 +314,10 @@ truth_column, speaker_column, session_column
     problem = check_text_features(name, features)
     if problem is not None:
         raise ValueError(problem)
+    if isinstance(rater_groups, str):
+        raise ValueError(
+            "rater_groups must be a mapping (iemocap: evaluator -> group) or a sequence "
+            f"of group names, not a string; got {rater_groups!r}."
+        )
     entry = CORPUS_REGISTRY[name]
     return entry.build(entry, options)

@@ -13,7 +13,6 @@ from ..datasets._bundle import (  # noqa: F401
     pair_speakers,
 )
 from ..datasets._bundle import subsample as _subsample  # noqa: F401
-from ..datasets._corpus_builders import _parse_rater_groups  # noqa: F401
 from ..datasets._corpus_features import (  # noqa: F401
     FEATURE_SETS,
     read_precomputed_features,

@@ -214,3 +214,40 @@ def test_demo_with_one_configuration(tmp_path):
     assert table1["columns"] == ["DNN", "LFR", "NRL (fairrep)", "FairRepG (fairrep)",
                                  "FairRepF (fairrep)", "FairRep (fairrep)"]
     assert document["meta"]["configs"] == ["fairrep"] and document["meta"]["search"] == {}
+
+
+def test_rater_groups_text_becomes_a_mapping_or_names(tmp_path):
+    from fairrep.cli import _rater_groups
+
+    as_json = tmp_path / "groups.json"
+    as_json.write_text('{"E1": "female", "E2": "male"}')
+    as_csv = tmp_path / "groups.csv"
+    as_csv.write_text("E1, female\nE2 ,male\n")
+    expected = {"E1": "female", "E2": "male"}
+    assert _rater_groups(str(as_json), "iemocap") == expected
+    assert _rater_groups(str(as_csv), "iemocap") == expected
+    assert _rater_groups("E1=female, E2=male", "iemocap") == expected
+    assert _rater_groups("Man,Woman,Non-binary", "popquorn") == ["Man", "Woman", "Non-binary"]
+    assert _rater_groups(None, "popquorn") is None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("female,male", "--rater-groups for iemocap must map evaluators"),
+    ("{one_column}", "must have two columns"),
+])
+def test_rater_groups_errors_name_the_argument(text, message, tmp_path, capsys):
+    one_column = tmp_path / "one.csv"
+    one_column.write_text("E1\nE2\n")
+    with pytest.raises(SystemExit) as raised:
+        main(["reproduce", "--corpus", "iemocap", "--data-home", str(tmp_path),
+              "--features", "egemaps", "--rater-groups", text.format(one_column=one_column),
+              "--out", str(tmp_path / "out"), "--quiet"])
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_load_corpus_takes_structured_rater_groups_only():
+    from fairrep.experiments import load_corpus
+
+    with pytest.raises(ValueError, match="rater_groups must be a mapping .* not a string"):
+        load_corpus("synthetic", n_samples=200, rater_groups="Man,Woman")

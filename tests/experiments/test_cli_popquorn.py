@@ -110,7 +110,7 @@ def test_reproduce_popquorn_sentence_encoder_and_its_cache(shared_data, tiny_enc
 
 def test_popquorn_keeps_non_binary_raters_when_asked(shared_data):
     corpus = load_corpus("popquorn", data_home=shared_data / "popquorn", max_items=300,
-                         rater_groups="Man,Woman,Non-binary")
+                         rater_groups=["Man", "Woman", "Non-binary"])
     assert corpus.meta["rater_groups"] == ["Man", "Woman", "Non-binary"]
     assert set(corpus.ratings["rater_group"]) == {"Man", "Woman", "Non-binary"}
     assert corpus.X.shape == (300, 64) and corpus.speakers is None
