@@ -115,11 +115,9 @@ class FairlearnAdversarial(PeerAdapter):
             adversary_model=_hidden_layers(
                 self.adversary_hidden_layer_sizes, self.activation
             ),
-            constraints=self.constraints,
-            learning_rate=self.learning_rate,
-            alpha=self.alpha,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
+            # these parameters are fairlearn's, under fairlearn's names
+            **{name: getattr(self, name)
+               for name in ("constraints", "learning_rate", "alpha", "epochs", "batch_size")},
             shuffle=True,
             random_state=int_seed(self.random_state),
         )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import LeaveOneGroupOut
 
+from ..raters._subsets import split_groups
 from ..utils._validation import is_missing
 from ._search import TRUTH_PERSPECTIVE
 
@@ -64,10 +65,7 @@ class StudyData:
                 "split must be the DataFrame of fairrep.raters.perspective_split "
                 "(columns truth, subset, perspective, consensus_<group>)."
             )
-        groups = list(split.attrs.get("rater_groups") or [
-            column.removeprefix("consensus_") for column in split.columns
-            if column.startswith("consensus_")
-        ])
+        groups = split_groups(split)
         if len(groups) < 2:
             raise ValueError("split must hold at least two rater groups' consensus.")
         if TRUTH_PERSPECTIVE in map(str, groups):

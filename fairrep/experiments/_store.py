@@ -98,15 +98,7 @@ class ResultStore:
             _atomic_write(self.folder / f"{_file_name(key)}.npy", buffer.getvalue())
 
     def load_array(self, key):
-        if key in self._arrays:
-            return self._arrays[key]
-        if self.folder is None:
-            return None
-        path = self.folder / f"{_file_name(key)}.npy"
-        try:
-            return np.load(path, allow_pickle=False) if path.is_file() else None
-        except (OSError, ValueError):
-            return None
+        return self._load(key, self._arrays, ".npy", _read_array)
 
     def save_model(self, key, model):
         self._models[key] = model
@@ -114,18 +106,32 @@ class ResultStore:
             _atomic_write(self.folder / f"{_file_name(key)}.pkl", pickle.dumps(model))
 
     def load_model(self, key):
-        if key in self._models:
-            return self._models[key]
+        return self._load(key, self._models, ".pkl", _read_model)
+
+    def _load(self, key, memory, suffix, read):
+        """From memory, else from the folder; None when absent or unreadable
+        (an unreadable file only costs a refit)."""
+        if key in memory:
+            return memory[key]
         if self.folder is None:
             return None
-        path = self.folder / f"{_file_name(key)}.pkl"
-        if not path.is_file():
-            return None
-        try:
-            with path.open("rb") as stream:
-                return pickle.load(stream)
-        except (OSError, EOFError, AttributeError, ImportError, pickle.UnpicklingError):
-            return None  # an unreadable pickle only costs a refit
+        path = self.folder / f"{_file_name(key)}{suffix}"
+        return read(path) if path.is_file() else None
+
+
+def _read_array(path):
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+
+
+def _read_model(path):
+    try:
+        with path.open("rb") as stream:
+            return pickle.load(stream)
+    except (OSError, EOFError, AttributeError, ImportError, pickle.UnpicklingError):
+        return None
 
 
 def _json_default(value):

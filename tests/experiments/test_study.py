@@ -502,3 +502,22 @@ def test_warm_grid_walk_scores_the_first_weight_as_a_cold_search(bundle):
     assert sum(row["selected"] for row in warm) == 1
     # the selected weight is refitted from scratch on the whole fold
     assert not warm_model.warm_start and warm_model.n_iter_ <= 2
+
+
+def test_store_reads_back_what_it_wrote_and_skips_unreadable_files(tmp_path):
+    from fairrep.experiments._store import ResultStore, _file_name
+
+    ResultStore(tmp_path).save_array(("embedding", 0, "FairRep"), np.arange(6.0))
+    ResultStore(tmp_path).save_model(("model", 0, "FairRep"), {"fitted": True})
+    fresh = ResultStore(tmp_path)
+    np.testing.assert_array_equal(fresh.load_array(("embedding", 0, "FairRep")),
+                                  np.arange(6.0))
+    assert fresh.load_model(("model", 0, "FairRep")) == {"fitted": True}
+    assert fresh.load_model(("model", 1, "FairRep")) is None
+    for key, suffix in ((("embedding", 0, "FairRep"), ".npy"),
+                        (("model", 0, "FairRep"), ".pkl")):
+        (tmp_path / f"{_file_name(key)}{suffix}").write_bytes(b"truncated")
+    fresh = ResultStore(tmp_path)
+    assert fresh.load_array(("embedding", 0, "FairRep")) is None
+    assert fresh.load_model(("model", 0, "FairRep")) is None
+    assert ResultStore().load_model(("model", 0, "FairRep")) is None
