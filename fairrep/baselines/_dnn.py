@@ -71,7 +71,7 @@ class DNNClassifier(BaseNeuralClassifier):
     Examples
     --------
     >>> import numpy as np
-    >>> from fairrep.baselines._dnn import DNNClassifier
+    >>> from fairrep.baselines import DNNClassifier
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(200, 5))
     >>> y = np.where(X[:, 0] > 0, "anger", "neutral")

@@ -71,7 +71,7 @@ def sliced_wasserstein(x, y, *, n_projections=50, projections=None):
     Examples
     --------
     >>> import torch
-    >>> from fairrep.representation._distances import sliced_wasserstein
+    >>> from fairrep.representation import sliced_wasserstein
     >>> x = torch.randn(8, 3)
     >>> float(sliced_wasserstein(x, x))
     0.0
@@ -106,7 +106,7 @@ def exact_wasserstein(x, y):
     Examples
     --------
     >>> import torch
-    >>> from fairrep.representation._distances import exact_wasserstein
+    >>> from fairrep.representation import exact_wasserstein
     >>> x = torch.zeros(3, 2)
     >>> float(exact_wasserstein(x, x + torch.tensor([3.0, 4.0])))
     25.0
@@ -398,7 +398,7 @@ def group_distance(z, codes, *, distance="sinkhorn", reg=0.1, n_iter=10,
     Examples
     --------
     >>> import torch
-    >>> from fairrep.representation._distances import group_distance
+    >>> from fairrep.representation import group_distance
     >>> z = torch.tensor([[0.0], [0.0], [2.0], [2.0]])
     >>> codes = torch.tensor([0, 0, 1, -1])
     >>> float(group_distance(z, codes, distance="exact"))

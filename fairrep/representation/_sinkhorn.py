@@ -364,7 +364,7 @@ def sinkhorn_divergence(x, y, *, reg=0.1, n_iter=100):
     Examples
     --------
     >>> import torch
-    >>> from fairrep.representation._distances import sinkhorn_divergence
+    >>> from fairrep.representation import sinkhorn_divergence
     >>> x = torch.zeros(4, 2)
     >>> float(sinkhorn_divergence(x, x))
     0.0
