@@ -447,8 +447,8 @@ def test_partial_fit_over_memory_mapped_chunks_matches_fit(tmp_path):
 
 def test_partial_fit_never_holds_the_whole_array(tmp_path):
     rng = np.random.RandomState(0)
-    n_samples, chunk = 80_000, 4_000
-    np.save(tmp_path / "X.npy", rng.normal(size=(n_samples, 32)))  # float64, 20 MB
+    n_samples, chunk = 40_000, 4_000
+    np.save(tmp_path / "X.npy", rng.normal(size=(n_samples, 32)))  # float64, 10 MB
     mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
     y = (mapped[:, 0] > 0).astype(int)
     group = np.where(rng.rand(n_samples) > 0.5, "f", "m")
@@ -468,7 +468,7 @@ def test_partial_fit_never_holds_the_whole_array(tmp_path):
     finally:
         tracemalloc.stop()
     # chunk-sized conversions only (a float32 chunk is 0.5 MB): well below
-    # the array's 20 MB
+    # the array's 10 MB
     assert peak < 0.25 * mapped.nbytes, peak
     assert model.n_iter_ == n_samples // chunk
 
