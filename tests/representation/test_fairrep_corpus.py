@@ -25,8 +25,8 @@ from fairrep.datasets import make_rater_perspectives
 from fairrep.features import SpeakerStandardScaler
 from fairrep.metrics import statistical_parity_score
 from fairrep.raters import perspective_split
+from fairrep.raters._subsets import names_one_group
 from fairrep.representation import FairRep
-from fairrep.utils._validation import is_missing
 
 # the paper's protocol at IEMOCAP size: five folds of two 30-epoch models (minutes)
 pytestmark = pytest.mark.slow
@@ -40,7 +40,7 @@ def _corpus(seed, n_samples=7380):
     X = SpeakerStandardScaler().fit_transform(corpus.data, speakers=corpus.speakers)
     subset = split["subset"].to_numpy(dtype=object)
     perspective = split["perspective"].to_numpy(dtype=object)
-    single = ~is_missing(perspective) & np.array(["," not in str(p) for p in perspective])
+    single = names_one_group(split)
     used = np.isin(subset, ["S1", "S2"])
     return {
         "X": X[used],
