@@ -14,12 +14,10 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
 from ..utils._guards import validate_float32_data, warn_fairness_off
@@ -193,7 +191,7 @@ class BaseNeuralClassifier(
 
         data, target = self._tensors(X, y_codes, group_codes, device)
         del X  # the tensor shares its memory, or is the one float32 copy
-        train, valid = self._split(data, target, y_codes)
+        train, valid = self._holdout(data, target, stratify=y_codes)
 
         seed = seed_from_random_state(self.random_state)
         threads = getattr(self, "num_threads", "auto")
@@ -353,40 +351,9 @@ class BaseNeuralClassifier(
         }
         return data, torch.as_tensor(y_codes, dtype=torch.int64, device=device)
 
-    def _split(self, data, target, y_codes):
-        """Hold out ``validation_fraction`` (stratified when possible) for early stopping.
-
-        Both parts are row subsets of the same tensors (no copy).
-        """
-        if not self.early_stopping:
-            return TensorDataset(data, target), None
-        indices = np.arange(target.shape[0])
-        try:
-            train_idx, valid_idx = train_test_split(
-                indices, test_size=self.validation_fraction,
-                random_state=self.random_state, stratify=y_codes,
-            )
-        except ValueError:
-            # a class too small to stratify: fall back to a plain random split
-            train_idx, valid_idx = train_test_split(
-                indices, test_size=self.validation_fraction,
-                random_state=self.random_state,
-            )
-        device = target.device
-        train_idx = torch.as_tensor(np.sort(train_idx), device=device)
-        valid_idx = torch.as_tensor(np.sort(valid_idx), device=device)
-        return (TensorDataset(data, target, indices=train_idx),
-                TensorDataset(data, target, indices=valid_idx))
-
     def _build_net(self, *, n_features, layer_sizes, n_classes, valid, callbacks,
                    device, fairness, early_stopping):
-        net_callbacks = self._base_callbacks()
-        if early_stopping:
-            net_callbacks.insert(1, (
-                "early_stopping", EarlyStopping(
-                    monitor="valid_loss", patience=self.n_iter_no_change, load_best=True,
-                ),
-            ))
+        net_callbacks = self._base_callbacks(early_stopping=early_stopping)
         net_callbacks.extend(callbacks)
         params = self._net_params(
             device=device, callbacks=net_callbacks,

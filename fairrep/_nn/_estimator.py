@@ -14,8 +14,9 @@ import copy
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 
 from ..utils._guards import (
     DivergenceGuard,
@@ -65,13 +66,44 @@ class NeuralEstimatorMixin:
     """
 
     # -- building and training ----------------------------------------------
-    def _base_callbacks(self):
+    def _base_callbacks(self, *, early_stopping=False):
         """The divergence guard (first, so a diverged epoch stops before
-        anything reads it) and, for ``verbose > 1``, a progress bar."""
+        anything reads it), early stopping on the held-out part's loss
+        (keeping the best epoch's weights) and, for ``verbose > 1``, a
+        progress bar."""
         callbacks = [("divergence_guard", DivergenceGuard(type(self).__name__))]
+        if early_stopping:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True,
+            )))
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
+
+    def _holdout(self, data, target, *, stratify):
+        """Hold out ``validation_fraction`` of the rows for early stopping
+        (stratified on ``stratify`` when every class allows it); ``(train,
+        None)`` without early stopping. Both parts are row subsets of the same
+        tensors (no copy)."""
+        if not self.early_stopping:
+            return TensorDataset(data, target), None
+        indices = np.arange(target.shape[0])
+        try:
+            train_idx, valid_idx = train_test_split(
+                indices, test_size=self.validation_fraction,
+                random_state=self.random_state, stratify=stratify,
+            )
+        except ValueError:
+            # a class too small to stratify: fall back to a plain random split
+            train_idx, valid_idx = train_test_split(
+                indices, test_size=self.validation_fraction,
+                random_state=self.random_state,
+            )
+        device = target.device
+        train_idx = torch.as_tensor(np.sort(train_idx), device=device)
+        valid_idx = torch.as_tensor(np.sort(valid_idx), device=device)
+        return (TensorDataset(data, target, indices=train_idx),
+                TensorDataset(data, target, indices=valid_idx))
 
     def _net_params(self, *, device, callbacks, train_split=None):
         """The skorch settings every fairrep net shares: Adam, the fast data path."""

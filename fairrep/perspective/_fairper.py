@@ -14,10 +14,10 @@ from sklearn.base import (
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
+from skorch.helper import predefined_split
 
 from .._nn import (
     NeuralEstimatorMixin,
-    TensorDataset,
     as_float_tensor,
     store_init_params,
 )
@@ -144,7 +144,18 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
     batch_size : int, default=32
         Mini-batch size (section 3.1); triplets are drawn within a batch.
     max_epochs : int, default=50
-        Number of passes over the data.
+        Number of passes over the data, the most with early stopping.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the samples (stratified by the
+        labels of the representation's target perspective) and stop when
+        the held-out :math:`L_2` has not improved for ``n_iter_no_change``
+        epochs, restoring the best weights. :math:`L_2` is monitored rather
+        than :math:`L_{Per}`, whose triplets are drawn at random per batch.
+        The representation is fitted on all the samples, as without it.
+    validation_fraction : float, default=0.1
+        Share of the samples held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the triplet draws
@@ -174,7 +185,8 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
     history_ : pandas.DataFrame
         One row per epoch: ``train_loss`` (:math:`L_{Per}`),
         ``perspective_loss`` (:math:`L_2`), ``triplet_loss``
-        (:math:`L_T`), ``dur``.
+        (:math:`L_T`), ``valid_loss`` (the held-out :math:`L_2`, with early
+        stopping), ``dur``.
     n_iter_ : int
         Number of epochs run.
 
@@ -238,6 +250,9 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -260,6 +275,9 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         weight_decay=1e-3,
         batch_size=32,
         max_epochs=50,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -338,6 +356,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
             "group": torch.as_tensor(group_codes, dtype=torch.int64, device=device),
         }
         target = torch.as_tensor(codes, dtype=torch.int64, device=device)
+        train, valid = self._holdout(data, target, stratify=codes[:, target_index])
         seed = seed_from_random_state(self.random_state)
         with torch_seed(seed, device):
             net = self._build_net(
@@ -347,8 +366,11 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
                 encoder=encoder,
                 device=device,
                 group_conditions=conditions,
+                valid=valid,
             )
-            self._train(net, TensorDataset(data, target), data["X"])
+            self._train(net, train, data["X"])
+        # the validation split is only needed while training; do not pickle it
+        net.train_split = None
 
         self.perspectives_ = np.asarray(names, dtype=object)
         self.classes_ = classes
@@ -359,7 +381,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         return self
 
     def _build_net(self, *, n_features, n_perspectives, n_classes, encoder, device,
-                   group_conditions=None):
+                   group_conditions=None, valid=None):
         return FairPerNet(
             module=PerspectiveModule,
             module__n_features=n_features,
@@ -373,7 +395,11 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
             triplet_weight=float(self.triplet_weight),
             margin=float(self.margin),
             group_conditions=group_conditions,
-            **self._net_params(device=device, callbacks=self._base_callbacks()),
+            **self._net_params(
+                device=device,
+                callbacks=self._base_callbacks(early_stopping=valid is not None),
+                train_split=None if valid is None else predefined_split(valid),
+            ),
         )
 
     # -- inference ----------------------------------------------------------

@@ -423,3 +423,37 @@ def test_bad_groups_and_representation_are_named(toy):
         ).fit(X, Y)
     with pytest.raises(ValueError, match="triplet_weight"):
         _small(triplet_weight=-1.0).fit(X, Y)
+
+
+def test_early_stopping_holds_out_samples_and_keeps_the_best_epoch(toy):
+    """With early stopping FairPer stops when the held-out L_2 stops falling
+    and restores the weights of its best epoch; without it, all epochs run."""
+    X, Y, groups = toy
+    rng = np.random.RandomState(1)
+    noisy = Y.copy()
+    flip = rng.rand(len(Y)) < 0.3  # label noise the heads can over-fit
+    noisy.loc[flip, "all"] = np.where(noisy.loc[flip, "all"] == "ang", "neu", "ang")
+    model = _small(max_epochs=200, early_stopping=True, n_iter_no_change=5,
+                   validation_fraction=0.25, lr=3e-2).fit(X, noisy, sensitive_features=groups)
+    history = model.history_
+    assert "valid_loss" in history and model.n_iter_ < 200
+    best = int(np.argmin(history["valid_loss"].to_numpy()))
+    assert model.n_iter_ == best + 1 + 5  # patience epochs after the best
+    assert model.net_.train_split is None  # the held-out part is not kept
+    # the restored weights give the best epoch's held-out loss, not the last one's
+    assert history["valid_loss"].iloc[-1] > history["valid_loss"].iloc[best]
+    plain = _small(max_epochs=12).fit(X, noisy, sensitive_features=groups)
+    assert plain.n_iter_ == 12 and "valid_loss" not in plain.history_
+
+
+@pytest.mark.parametrize("params, name", [
+    ({"validation_fraction": 1.0}, "validation_fraction"),
+    ({"n_iter_no_change": 0}, "n_iter_no_change"),
+    ({"early_stopping": "yes"}, "early_stopping"),
+])
+def test_early_stopping_parameters_are_checked(toy, params, name):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, Y, groups = toy
+    with pytest.raises(InvalidParameterError, match=name):
+        _small(**params).fit(X, Y, sensitive_features=groups)
