@@ -264,7 +264,10 @@ def soft_parity_gap(proba, codes, n_groups):
     group, and without the floor the term would reward predictions that do
     not vary at all (a collapse to one class). So the term is zero in
     expectation exactly when the mean prediction does not depend on the
-    group, and it cannot be lowered by shrinking the scores' spread.
+    group, and it cannot be lowered by shrinking the scores' spread. The
+    floor is a constant of the loss (no gradient): were it differentiated,
+    spreading the predictions at random would raise it and so lower the
+    term without bringing the groups' means any closer.
 
     Parameters
     ----------
@@ -305,6 +308,7 @@ def soft_parity_gap(proba, codes, n_groups):
 
     value, present = gap(codes)
     floor, _ = gap(shuffled_groups(codes))
+    floor = floor.detach()
     return torch.where(present, value - floor, value), present
 
 

@@ -141,8 +141,9 @@ class FairRep(BaseNeuralClassifier):
         :math:`L_S`, the soft statistical parity of the predictions (for
         each class, the largest gap between two groups' mean predicted
         probability in the mini-batch, summed over classes, less the same
-        gap between a random split of the batch, so that it is zero in
-        expectation when the mean prediction does not depend on the group).
+        gap between a random split of the batch, a constant of the loss, so
+        that it is zero in expectation when the mean prediction does not
+        depend on the group).
         Parity is a property of the predictions; this term acts on them
         directly, where :math:`L_A` and :math:`L_D` act on the embedding.
         0 (the default) is eq. (1). Use it with

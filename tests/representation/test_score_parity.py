@@ -7,11 +7,14 @@ the group, whatever the scores' spread (so shrinking the scores towards one
 value, a collapse, does not lower it), and the true gap when they do.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from sklearn.utils._param_validation import InvalidParameterError
 
+from fairrep.exceptions import SingleClassPredictionWarning
 from fairrep.representation import FairRep
 from fairrep.representation._distances import soft_parity_gap
 
@@ -48,6 +51,27 @@ def test_reads_the_gap_and_shrinking_the_scores_does_not_lower_it():
     assert narrow.mean() > wide.mean()
 
 
+def test_spreading_the_predictions_at_random_is_not_rewarded():
+    """The floor is a constant of the loss. Groups whose mean scores differ
+    by 0.2, plus random noise of scale ``s``: the gradient of the term with
+    respect to ``s`` must not be negative on average. A differentiated floor
+    makes it so (noise raises the random split's gap): measured -0.13 per
+    unit of ``s`` with it, +0.02 without."""
+    generator = torch.Generator().manual_seed(0)
+    gradients = []
+    for _ in range(300):
+        codes = torch.randint(0, 2, (64,), generator=generator)
+        noise = torch.randn(64, generator=generator)
+        scale = torch.tensor(0.1, requires_grad=True)
+        score = 0.5 + 0.2 * (codes.float() - 0.5) + scale * noise
+        gap, _ = soft_parity_gap(torch.stack([1 - score, score], dim=1), codes, 2)
+        gap.backward()
+        gradients.append(float(scale.grad))
+    gradients = np.array(gradients)
+    standard_error = gradients.std() / np.sqrt(len(gradients))
+    assert gradients.mean() > -2 * standard_error, gradients.mean()
+
+
 def test_absent_group_gives_no_term():
     proba = torch.tensor([[0.3, 0.7], [0.6, 0.4]])
     gap, present = soft_parity_gap(proba, torch.tensor([0, -1]), 2)
@@ -64,29 +88,34 @@ def _planted(n=3000, seed=0):
 
 
 @pytest.mark.slow
-def test_score_weight_lowers_parity_without_collapse():
-    """Measured (seed 0): weight 0 / 3 / 30: accuracy 0.804 / 0.761 / 0.694,
-    parity 0.283 / 0.017 / 0.032; majority class 0.512."""
+def test_score_weight_trades_accuracy_for_parity_and_never_below_a_constant():
+    """Measured (seed 0), weight 0 / 3 / 30 / 100: accuracy 0.804 / 0.775 /
+    0.514 / 0.512, test parity 0.283 / 0.010 / 0.038 / 0.000; majority class
+    0.512. The frontier point (3) keeps most of the accuracy; far past it the
+    term makes a constant prediction optimal, which the estimator says
+    (SingleClassPredictionWarning), and no weight buys a lower term with
+    predictions worse than a constant: with the floor differentiated, weight
+    100 gave 0.482 at parity 0.114 (random spread rewarded)."""
     torch.set_num_threads(1)
     X, y, g = _planted()
     train, test = np.arange(len(y)) < 1800, np.arange(len(y)) >= 1800
     groups = np.where(g == 1, "a", "b")
     rows = {}
-    for weight in (0.0, 3.0, 30.0):
+    for weight in (0.0, 3.0, 100.0):
         model = FairRep(alpha=0.0, adversary_weight=0.0, score_weight=weight, max_epochs=15,
                         hidden_layer_sizes=(64,), embedding_dim=32, random_state=0)
-        model.fit(X[train], y[train], sensitive_features=groups[train])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SingleClassPredictionWarning)
+            model.fit(X[train], y[train], sensitive_features=groups[train])
         y_pred = model.predict(X[test])
         gap = abs(y_pred[g[test] == 1].mean() - y_pred[g[test] == 0].mean())
-        rows[weight] = (float(np.mean(y_pred == y[test])), gap, len(set(y_pred)),
-                        model.history_)
+        rows[weight] = (float(np.mean(y_pred == y[test])), gap, model.history_)
     majority = max(y[test].mean(), 1 - y[test].mean())
-    message = {w: r[:3] for w, r in rows.items()}
-    assert rows[3.0][1] < 0.25 * rows[0.0][1], message
-    for weight in (3.0, 30.0):
-        assert rows[weight][2] == 2, message  # never a constant classifier
-        assert rows[weight][0] > majority + 0.15, message
-    assert "score_loss" in rows[3.0][3] and "score_loss" not in rows[0.0][3]
+    message = {w: r[:2] for w, r in rows.items()}
+    assert rows[3.0][1] < 0.1 * rows[0.0][1], message
+    assert rows[3.0][0] > majority + 0.2, message
+    assert rows[100.0][0] > majority - 0.01 and rows[100.0][1] < 0.05, message
+    assert "score_loss" in rows[3.0][2] and "score_loss" not in rows[0.0][2]
 
 
 def test_negative_score_weight_is_refused():
