@@ -236,7 +236,7 @@ def _common_study_arguments(parser, *, folds, max_epochs, grid, threads, n_jobs=
                              "stopping or --max-iter (default: %(default)s)")
     parser.add_argument("--early-stopping", action=argparse.BooleanOptionalAction,
                         default=True,
-                        help="DNN, NRL and the FairRep variants hold out 10%% of each fit's "
+                        help="DNN, NRL, the FairRep variants and FairPer hold out 10%% of each fit's "
                              "items and stop after 3 epochs without a lower validation loss "
                              "(default: on; --no-early-stopping --max-iter 0 trains every "
                              "fit --max-epochs epochs)")

@@ -81,11 +81,11 @@ def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0
     random_state : int, default=0
     device : {"cpu", "cuda", "auto"}, default="cpu"
     early_stopping : bool, default=False
-        DNN, NRL, FairRepG, FairRepF and FairRep hold out 10% of their
-        training items (stratified by label) and stop after
+        DNN, NRL, FairRepG, FairRepF, FairRep and FairPer hold out 10% of
+        their training items (stratified by label) and stop after
         :data:`~fairrep.experiments._configs.PATIENCE` epochs without a lower
         validation loss, keeping the best weights (``max_epochs`` is then the
-        most). FairPer and LFR have no early stopping.
+        most). LFR has no early stopping.
 
     Returns
     -------
@@ -122,8 +122,7 @@ def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0
                 if early_stopping else {})
 
     def own(name):
-        return {**neural, **(stopping if name != "FairPer" else {}),
-                **_configs.config_params(name, config)}
+        return {**neural, **stopping, **_configs.config_params(name, config)}
 
     def fairper():
         if config == "paper":

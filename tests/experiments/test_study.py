@@ -441,9 +441,8 @@ def test_early_stopping_and_iteration_cap_bound_every_fit(bundle):
     assert set(_params(fast, "max_epochs")) == {15.0}
     epochs = _params(fast, "epochs_run")
     assert (epochs <= 15).all()
-    # FairPer has no early stopping: it runs the capped epochs; the others stop early
-    assert epochs[("Exp2", "FairPer")] == 15
-    assert (epochs.drop(("Exp2", "FairPer")) < 15).any()
+    # every neural fit stops early on its held-out tenth (FairPer included)
+    assert (epochs < 15).all(), epochs
     assert _params(fast, "early_stopping").astype(bool).all()
     slow = run_study(bundle, methods=["DNN"], configs=("paper",), folds=1, grid=False,
                      figures=False, max_epochs=3, early_stopping=False, max_iter=None)
