@@ -8,7 +8,7 @@ the plain classifier is the same net with no fairness term) stored as
 """
 
 import copy
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -69,17 +69,7 @@ class BaseNeuralClassifier(
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **NeuralEstimatorMixin._parameter_constraints,
         "callbacks": [list, None],
         "warm_start": ["boolean"],
         "num_threads": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"),

