@@ -371,6 +371,8 @@ class FairRepNet(CoreNet):
                 null_value, _, null_gradient = sinkhorn_terms(
                     embedding, null, self.n_groups, **options
                 )
+                # the floor carries gradient: the estimate's own bias grows
+                # with the spread, so a constant floor would reward shrinking
                 value, gradient = value - null_value, gradient - null_gradient
             # the envelope gradient, as the gradient of a linear surrogate
             surrogate = (embedding * gradient.to(embedding.device)).sum()
