@@ -30,6 +30,7 @@ Usage::
 
     python benchmarks/bench_fairrep_epoch.py --n-epochs 3 --repeats 3
     python benchmarks/bench_fairrep_epoch.py --batch-size 256 --threads 1 2 default
+    python benchmarks/bench_fairrep_epoch.py --n-features 512 --distances sinkhorn
 """
 
 import argparse
@@ -140,6 +141,9 @@ def _thread_setting(value):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=7380)
+    parser.add_argument("--n-features", type=int, default=88,
+                        help="pad the 88 simulated features with Gaussian columns to "
+                             "this width (the paper's vq-wav2vec input: 512)")
     parser.add_argument("--n-epochs", type=int, default=3,
                         help="epochs timed per fit (after a 1-epoch baseline)")
     parser.add_argument("--repeats", type=int, default=3)
@@ -158,6 +162,10 @@ def main(argv=None):
 
     startup_threads = torch.get_num_threads()
     X, y, sex, source = load_data(args.n_samples, args.random_state)
+    if args.n_features > X.shape[1]:
+        rng = np.random.RandomState(args.random_state)
+        padding = rng.normal(size=(X.shape[0], args.n_features - X.shape[1]))
+        X = np.hstack([X, padding.astype(np.float32)])
     print(f"data: {source}, X {X.shape}, {len(np.unique(y))} classes, "
           f"batch_size={args.batch_size}, device={args.device}, "
           f"torch startup threads={startup_threads}")
