@@ -178,13 +178,6 @@ EXPECTED_FAILED_CHECKS: dict = {
         **_BINARY_ONLY,
     },
     "FairnessTolerance": _needs("sensitive_features", _TOLERANCE_FIT_CHECKS),
-    "SSLFeatures": {
-        "check_estimators_pickle": (
-            "the fitted transformers model keeps torch's weight-norm "
-            "parametrization (wav2vec 2.0's positional convolution), which "
-            "torch pickles only through state_dict()."
-        ),
-    },
 }
 
 
@@ -318,10 +311,5 @@ def test_featurizer_fit_transform_contract(make, tmp_path):
     assert len(featurizer.get_feature_names_out()) == Xt.shape[1]
     np.testing.assert_allclose(clone(featurizer).fit_transform(X), Xt, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(featurizer.transform(X[:2]), Xt[:2], rtol=1e-5, atol=1e-6)
-    reason = _expected_failed_checks(featurizer).get("check_estimators_pickle")
-    if reason is not None:
-        with pytest.raises(RuntimeError, match="parametrized modules"):
-            pickle.dumps(featurizer)
-        pytest.xfail(reason)
     restored = pickle.loads(pickle.dumps(featurizer))
     np.testing.assert_allclose(restored.transform(X), Xt, rtol=1e-5, atol=1e-6)

@@ -163,6 +163,27 @@ class SSLFeatures(_BaseAudioFeaturizer):
         layer = self.layer % (n_layers + 1)
         return [f"ssl_layer{layer}_{i}" for i in range(int(model.config.hidden_size))]
 
+    def __getstate__(self):
+        # torch cannot pickle a module with a weight-norm parametrization
+        # (wav2vec 2.0's positional convolution); the model travels as its
+        # class, its config and its state_dict, and is rebuilt on loading
+        state = super().__getstate__()
+        model = state.pop("model_", None)
+        if model is not None:
+            state["_model_parts"] = (type(model), model.config, {
+                name: tensor.detach().cpu() for name, tensor in model.state_dict().items()
+            })
+        return state
+
+    def __setstate__(self, state):
+        parts = state.pop("_model_parts", None)
+        super().__setstate__(state)
+        if parts is not None:
+            model_class, config, weights = parts
+            model = model_class(config)
+            model.load_state_dict(weights)
+            self.model_ = model.to(self.device_).eval()
+
     def _min_samples(self):
         return self.min_samples_, "one frame of the model's CNN front end"
 

@@ -270,6 +270,25 @@ def test_ssl_features_tiny_models(kind, emodb_wav, tmp_path):
     np.testing.assert_allclose(first[1], hidden[0][0].mean(dim=0).numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["wav2vec2", "hubert", "wavlm"])
+def test_fitted_ssl_features_pickle_without_the_model_folder(kind, tmp_path):
+    """The model travels in the pickle (class, config, weights): the folder
+    can be gone when it is loaded, and the features are the same."""
+    import pickle
+    import shutil
+
+    _save_tiny_model(tmp_path / kind, kind)
+    rng = np.random.RandomState(0)
+    waves = [(rng.normal(size=4000).astype(np.float32), 16000) for _ in range(2)]
+    fitted = SSLFeatures(tmp_path / kind, progress_bar=False).fit(waves)
+    expected = fitted.transform(waves)
+    blob = pickle.dumps(fitted)
+    shutil.rmtree(tmp_path / kind)
+    restored = pickle.loads(blob)
+    np.testing.assert_allclose(restored.transform(waves), expected, rtol=1e-6, atol=1e-6)
+    assert "_model_parts" not in vars(restored) and restored.model_.training is False
+
+
 def test_ssl_features_errors(tmp_path):
     _save_tiny_model(tmp_path / "m", "wav2vec2")
     with pytest.raises(ValueError, match=r"layer must be between -3 and 2 .* got 5"):
