@@ -118,13 +118,6 @@ def _needs(metadata, checks):
 
 
 _NEEDS_GROUPS = _FIT_CHECKS + _CLASSIFIER_CHECKS
-_BINARY_ONLY = {
-    "check_classifier_not_supporting_multiclass": (
-        "known bug: the ValueError on multiclass y does not say 'Only binary "
-        "classification is supported', the message the check matches."
-    ),
-}
-
 # Every check that fits: FairnessTolerance judges its path by the fairness
 # of the validation predictions, which needs the groups.
 _TOLERANCE_FIT_CHECKS = [
@@ -167,16 +160,12 @@ EXPECTED_FAILED_CHECKS: dict = {
     "AIF360LFR": _needs(
         "sensitive_features", _NEEDS_GROUPS + _TRANSFORMER_CHECKS + _N_ITER_CHECKS
     ),
-    "AIF360ClassicLFR": {
-        **_needs("sensitive_features",
-                 _NEEDS_GROUPS + _TRANSFORMER_CHECKS + _N_ITER_CHECKS),
-        **_BINARY_ONLY,
-    },
-    "ExponentiatedGradientClassifier": {
-        **_needs("sensitive_features",
-                 _NEEDS_GROUPS + ["check_non_transformer_estimators_n_iter"]),
-        **_BINARY_ONLY,
-    },
+    "AIF360ClassicLFR": _needs(
+        "sensitive_features", _NEEDS_GROUPS + _TRANSFORMER_CHECKS + _N_ITER_CHECKS
+    ),
+    "ExponentiatedGradientClassifier": _needs(
+        "sensitive_features", _NEEDS_GROUPS + ["check_non_transformer_estimators_n_iter"]
+    ),
     "FairnessTolerance": _needs("sensitive_features", _TOLERANCE_FIT_CHECKS),
 }
 

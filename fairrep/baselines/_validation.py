@@ -39,8 +39,9 @@ def encode_classes(estimator, y, *, binary_only=False):
         )
     if binary_only and n_classes != 2:
         raise ValueError(
-            f"{type(estimator).__name__} handles binary y only; got {n_classes} "
-            f"classes: {encoder.classes_.tolist()}."
+            f"Only binary classification is supported: {type(estimator).__name__} "
+            f"handles binary y only; got {n_classes} classes: "
+            f"{encoder.classes_.tolist()}."
         )
     return encoder.transform(y)
 
