@@ -61,7 +61,9 @@ class SSLFeatures(_BaseAudioFeaturizer):
     Attributes
     ----------
     model_ : transformers.PreTrainedModel
-        The loaded model, in evaluation mode.
+        The loaded model, in evaluation mode. A pickle of the fitted
+        featurizer holds its class, config and weights, so it loads without
+        ``model_dir``.
     sample_rate_ : int
         Rate the audio is resampled to.
     n_layers_ : int
