@@ -444,6 +444,12 @@ def test_early_stopping_holds_out_samples_and_keeps_the_best_epoch(toy):
     assert history["valid_loss"].iloc[-1] > history["valid_loss"].iloc[best]
     plain = _small(max_epochs=12).fit(X, noisy, sensitive_features=groups)
     assert plain.n_iter_ == 12 and "valid_loss" not in plain.history_
+    # fine-tuning a copy of stage 1's encoder stops early the same way
+    tuned = _small(representation=FairRep(hidden_layer_sizes=(8,), embedding_dim=4,
+                                          max_epochs=5, random_state=0),
+                   freeze_representation=False, max_epochs=200, early_stopping=True,
+                   n_iter_no_change=3).fit(X, noisy, sensitive_features=groups)
+    assert tuned.n_iter_ < 200 and "valid_loss" in tuned.history_
 
 
 @pytest.mark.parametrize("params, name", [
