@@ -18,7 +18,6 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from skorch.helper import predefined_split
 
 from ..utils._guards import validate_float32_data, warn_fairness_off
 from ..utils._persistence import PortableNetMixin
@@ -189,21 +188,17 @@ class BaseNeuralClassifier(
             if continuing:
                 net = self.net_
                 self._continue_net(net, fairness)
-                net.train_split = None if valid is None else predefined_split(valid)
             else:
                 net = self._build_net(
                     n_features=data["X"].shape[1],
                     layer_sizes=layer_sizes,
                     n_classes=len(encoder.classes_),
-                    valid=valid,
                     callbacks=callbacks,
                     device=device,
                     fairness=fairness,
                     early_stopping=self.early_stopping,
                 )
-            self._train(net, train, data["X"], resume=continuing)
-        # the validation split is only needed while training; do not pickle it
-        net.train_split = None
+            self._train(net, train, data["X"], valid=valid, resume=continuing)
 
         self.classes_ = encoder.classes_
         if not continuing and self._uses_groups:
@@ -310,7 +305,7 @@ class BaseNeuralClassifier(
                 with torch_seed(seed, device):
                     net = self._build_net(
                         n_features=data["X"].shape[1], layer_sizes=layer_sizes,
-                        n_classes=len(classes), valid=None, callbacks=callbacks,
+                        n_classes=len(classes), callbacks=callbacks,
                         device=device, fairness=fairness, early_stopping=False,
                     )
                     net.initialize()
@@ -341,14 +336,11 @@ class BaseNeuralClassifier(
         }
         return data, torch.as_tensor(y_codes, dtype=torch.int64, device=device)
 
-    def _build_net(self, *, n_features, layer_sizes, n_classes, valid, callbacks,
-                   device, fairness, early_stopping):
+    def _build_net(self, *, n_features, layer_sizes, n_classes, callbacks, device,
+                   fairness, early_stopping):
         net_callbacks = self._base_callbacks(early_stopping=early_stopping)
         net_callbacks.extend(callbacks)
-        params = self._net_params(
-            device=device, callbacks=net_callbacks,
-            train_split=None if valid is None else predefined_split(valid),
-        )
+        params = self._net_params(device=device, callbacks=net_callbacks)
         net_class, module, extra = self._network()
         return net_class(
             module=module,

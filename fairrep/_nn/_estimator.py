@@ -19,6 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.helper import predefined_split
 
 from ..utils._guards import (
     DivergenceGuard,
@@ -122,7 +123,7 @@ class NeuralEstimatorMixin:
         return (TensorDataset(data, target, indices=train_idx),
                 TensorDataset(data, target, indices=valid_idx))
 
-    def _net_params(self, *, device, callbacks, train_split=None):
+    def _net_params(self, *, device, callbacks):
         """The skorch settings every fairrep net shares: Adam, the fast data path."""
         return {
             "criterion": torch.nn.CrossEntropyLoss,
@@ -136,23 +137,30 @@ class NeuralEstimatorMixin:
             "iterator_train__shuffle": True,
             "iterator_valid": TensorBatchIterator,
             "iterator_valid__batch_size": max(int(self.batch_size), EVAL_BATCH_SIZE),
-            "train_split": train_split,
+            "train_split": None,  # set by _train for the run that uses it
             "callbacks": callbacks,
             "predict_nonlinearity": None,
             "verbose": int(bool(self.verbose)),
             "device": str(device),
         }
 
-    def _train(self, net, dataset, X, *, resume=False, **fit_params):
+    def _train(self, net, dataset, X, *, valid=None, resume=False, **fit_params):
         """``net.fit`` (``net.partial_fit`` when ``resume``), a diverged run raising.
 
-        ``X`` is the training input tensor, which the divergence check reads.
+        ``X`` is the training input tensor, which the divergence check reads;
+        ``valid`` the held-out part early stopping reads (:meth:`_holdout`),
+        given to the net for this run only, so the fitted net does not keep
+        (or pickle) it.
         """
-        with stop_on_divergence(net, type(self).__name__, X):
-            if resume:
-                net.partial_fit(dataset, **fit_params)
-            else:
-                net.fit(dataset, None)
+        net.train_split = None if valid is None else predefined_split(valid)
+        try:
+            with stop_on_divergence(net, type(self).__name__, X):
+                if resume:
+                    net.partial_fit(dataset, **fit_params)
+                else:
+                    net.fit(dataset, None)
+        finally:
+            net.train_split = None
         return net
 
     def _set_fitted_net(self, net, X=None, y_codes=None):

@@ -14,7 +14,6 @@ from sklearn.base import (
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
-from skorch.helper import predefined_split
 
 from .._nn import (
     NeuralEstimatorMixin,
@@ -356,11 +355,8 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
                 encoder=encoder,
                 device=device,
                 group_conditions=conditions,
-                valid=valid,
             )
-            self._train(net, train, data["X"])
-        # the validation split is only needed while training; do not pickle it
-        net.train_split = None
+            self._train(net, train, data["X"], valid=valid)
 
         self.perspectives_ = np.asarray(names, dtype=object)
         self.classes_ = classes
@@ -371,7 +367,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         return self
 
     def _build_net(self, *, n_features, n_perspectives, n_classes, encoder, device,
-                   group_conditions=None, valid=None):
+                   group_conditions=None):
         return FairPerNet(
             module=PerspectiveModule,
             module__n_features=n_features,
@@ -387,8 +383,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
             group_conditions=group_conditions,
             **self._net_params(
                 device=device,
-                callbacks=self._base_callbacks(early_stopping=valid is not None),
-                train_split=None if valid is None else predefined_split(valid),
+                callbacks=self._base_callbacks(early_stopping=self.early_stopping),
             ),
         )
 
