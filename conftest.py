@@ -33,16 +33,8 @@ PANDAS_TEST_MODULES = frozenset({
 PANDAS_PACKAGES = frozenset({"raters", "datasets", "experiments", "metrics", "utils"})
 
 
-# The two longest test files (about 4.5 minutes of CPU each: the paper's protocol
-# at IEMOCAP size, and the gallery scripts) run first, so that with two xdist
-# workers (each file on one worker) neither starts last and leaves the other idle.
-LONGEST_TEST_MODULES = ("test_fairrep_corpus", "test_examples")
-
-
 def pytest_collection_modifyitems(config, items):
-    """Mark the tests of DataFrame code ``pandas`` (see ``PANDAS_TEST_MODULES``)
-    and put the longest files first (see ``LONGEST_TEST_MODULES``)."""
-    items.sort(key=lambda item: item.path.stem not in LONGEST_TEST_MODULES)
+    """Mark the tests of DataFrame code ``pandas`` (see ``PANDAS_TEST_MODULES``)."""
     for item in items:
         path = item.path
         doctest_of_pandas_code = (
