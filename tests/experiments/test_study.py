@@ -154,6 +154,7 @@ FAIRREP_COLUMNS = ["NRL (fairrep)", "FairRepG (fairrep)", "FairRepF (fairrep)",
                    "FairRep (fairrep)"]
 
 
+@pytest.mark.slow
 def test_run_study_produces_every_table_figure_and_claim(bundle, tmp_path):
     messages = []
     study = run_study(bundle, folds=1, max_epochs=1, progress=messages.append,
@@ -470,6 +471,7 @@ def test_no_fit_repeats_a_finished_one(bundle, monkeypatch):
     assert study["meta"]["results_fitted"] == 3
 
 
+@pytest.mark.slow
 def test_parallel_units_equal_serial_with_neural_methods(bundle):
     options = {"methods": ["DNN", "FairRep", "FairPer"], "configs": ("paper",), "folds": 2,
                "grid": True, "figures": False, "max_epochs": 2}
