@@ -1,7 +1,8 @@
 """FairRep's fairness terms on planted data where a fair and accurate representation exists.
 
 Feature 0 carries the label and is independent of the group; four features
-carry the group and nothing about the label (the data of
+carry the group and nothing about the label
+(:func:`fairrep.datasets.make_planted_bias`, the data of
 ``tests/representation/test_scale_free.py``). For each configuration it fits FairRep on 60 %
 of ``--n-samples`` rows and reports on the rest: accuracy, whether the predictions are
 constant, a fresh logistic-regression probe's accuracy at reading the group
@@ -26,6 +27,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
+from fairrep.datasets import make_planted_bias
 from fairrep.metrics import group_energy_distance
 from fairrep.representation import FairRep
 
@@ -50,16 +52,8 @@ CONFIGURATIONS = [
 
 
 def planted(n=1500, seed=0):
-    rng = np.random.RandomState(seed)
-    g = rng.randint(2, size=n)
-    x0 = rng.normal(size=n)
-    y = (x0 + 0.9 * rng.normal(size=n) > 0).astype(int)
-    X = np.column_stack([x0, 1.5 * g[:, None] + rng.normal(size=(n, 4)),
-                         rng.normal(size=(n, 3))])
-    return train_test_split(X.astype(np.float32), y, np.where(g == 1, "a", "b"),
-                            test_size=0.4, random_state=0)
-
-
+    X, y, group = make_planted_bias(n, random_state=seed)
+    return train_test_split(X.astype(np.float32), y, group, test_size=0.4, random_state=0)
 
 
 def main():

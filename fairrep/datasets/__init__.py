@@ -18,7 +18,8 @@ with the raters' gender as the rater group.
 
 :func:`load_tabular` and :func:`split_tabular` give the real tabular sets
 that ship inside PyPI wheels (German credit, Toronto arrests), for using
-fairrep on tabular data.
+fairrep on tabular data; :func:`make_planted_bias` draws tabular data with
+a planted group whose fair and accurate answer is known.
 
 :data:`CORPUS_REGISTRY` names the corpora the study can load (one entry per
 corpus: its kind, loader, feature sets and defaults), read by
@@ -29,6 +30,7 @@ from ._cremad import CREMA_D_POOLS, load_crema_d
 from ._emodb import EMODB_EMOTIONS, EMODB_SPEAKERS, load_emodb
 from ._emozionalmente import load_emozionalmente
 from ._iemocap import IEMOCAP_CLASSES, load_iemocap
+from ._planted import make_planted_bias
 from ._popquorn import POPQUORN_LABEL_SCHEMES, load_popquorn
 from ._registry import CORPUS_REGISTRY
 from ._synthetic import EMOTIONS, IEMOCAP_CLASS_COUNTS, make_rater_perspectives
@@ -50,6 +52,7 @@ __all__ = [
     "load_iemocap",
     "load_popquorn",
     "load_tabular",
+    "make_planted_bias",
     "make_rater_perspectives",
     "split_tabular",
 ]

@@ -1,7 +1,8 @@
 """FairRep's scale-free L_D (``scale_free=True``) on planted data with a known answer.
 
-The data: feature 0 carries the label and is independent of the group; four
-features carry the group and nothing about the label. So a representation
+The data (:func:`fairrep.datasets.make_planted_bias`): feature 0 carries the
+label and is independent of the group; four features carry the group and
+nothing about the label. So a representation
 that is as accurate as the best group-blind one *and* free of the group
 exists (feature 0 alone), and a fairness term that measures how far apart the
 groups are must reach it without shrinking, collapsing or hiding the group.
@@ -15,6 +16,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
+from fairrep.datasets import make_planted_bias
 from fairrep.metrics import group_energy_distance
 from fairrep.representation import FairRep
 from fairrep.representation._distances import (
@@ -26,14 +28,8 @@ from fairrep.representation._modules import RepresentationModule
 
 
 def _planted(n=1500, seed=0):
-    rng = np.random.RandomState(seed)
-    g = rng.randint(2, size=n)
-    x0 = rng.normal(size=n)
-    y = (x0 + 0.9 * rng.normal(size=n) > 0).astype(int)
-    X = np.column_stack([x0, 1.5 * g[:, None] + rng.normal(size=(n, 4)),
-                         rng.normal(size=(n, 3))])
-    return train_test_split(X.astype(np.float32), y, np.where(g == 1, "a", "b"),
-                            test_size=0.4, random_state=0)
+    X, y, group = make_planted_bias(n, random_state=seed)
+    return train_test_split(X.astype(np.float32), y, group, test_size=0.4, random_state=0)
 
 
 @pytest.fixture(scope="module")
