@@ -14,6 +14,7 @@ the emotions on the held-out S2 items.
 Usage::
 
     python benchmarks/bench_early_stopping.py --n-samples 1500
+    python benchmarks/bench_early_stopping.py --methods "NRL (fairrep)" --start-from-epoch study
 """
 
 import argparse
@@ -26,6 +27,7 @@ from sklearn.metrics import f1_score
 from fairrep import FairRep
 from fairrep.baselines import NRL, DNNClassifier
 from fairrep.datasets import make_rater_perspectives
+from fairrep.experiments._configs import warmup_epochs
 from fairrep.features import SpeakerStandardScaler
 from fairrep.metrics import statistical_parity_score
 from fairrep.raters import perspective_split
@@ -78,17 +80,26 @@ def main():
     parser.add_argument("--max-epochs", type=int, default=52)
     parser.add_argument("--epochs", nargs="+", type=int, default=[1, 3, 6, 12, 24])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--start-from-epoch", default="0",
+                        help="epochs before early stopping watches: an integer, or 'study' "
+                             "for the study's NRL warm-up (the paper's 500 iterations)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
     data = study_fold(args.n_samples, args.seed, args.test_session)
+    if args.start_from_epoch == "study":
+        n_train = int(np.sum(~data["test"]))
+        start = warmup_epochs([n_train], args.max_epochs)
+        print(f"warm-up: {start} epochs ({n_train} training items, batch 32)")
+    else:
+        start = int(args.start_from_epoch)
     print("method              schedule                    S1 weighted F1  S2 parity")
     for name in args.methods:
         make, uses_groups = METHODS[name], name != "DNN"
         stopped = fit(make, data, uses_groups, max_epochs=args.max_epochs,
                       early_stopping=True, n_iter_no_change=args.patience,
-                      random_state=args.seed)
-        best = int(np.argmin(stopped.history_["valid_loss"].to_numpy())) + 1
+                      start_from_epoch=start, random_state=args.seed)
+        best = dict(stopped.net_.callbacks_)["early_stopping"].best_epoch_ or stopped.n_iter_
         f1, parity = measure(stopped, data)
         print(f"{name:<19} early stopping: kept {best:>2} of {stopped.n_iter_:>2}  "
               f"{f1:>13.3f}  {parity:>9.3f}", flush=True)

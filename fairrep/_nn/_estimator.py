@@ -29,7 +29,40 @@ from ..utils._guards import (
 )
 from ._data import EVAL_BATCH_SIZE, TensorBatchIterator, TensorDataset, as_float_tensor
 
-__all__ = ["NeuralEstimatorMixin", "check_callbacks", "store_init_params"]
+__all__ = ["NeuralEstimatorMixin", "WarmupEarlyStopping", "check_callbacks",
+           "store_init_params"]
+
+
+class WarmupEarlyStopping(EarlyStopping):
+    """skorch's :class:`~skorch.callbacks.EarlyStopping`, watching only after a warm-up.
+
+    The first ``start_from_epoch`` epochs of each training run are neither
+    counted towards the patience nor candidates for the best weights (Keras
+    calls this ``start_from_epoch``): a fit whose monitored loss stalls or
+    rises while an adversarial part warms up (NRL's critic) is not cut, or
+    rolled back, to an epoch before the task is learned. A run that ends
+    within the warm-up keeps its last weights.
+
+    Parameters
+    ----------
+    start_from_epoch : int, default=0
+        Epochs of each run before monitoring starts.
+    **kwargs
+        Passed to :class:`~skorch.callbacks.EarlyStopping`.
+    """
+
+    def __init__(self, *, start_from_epoch=0, **kwargs):
+        super().__init__(**kwargs)
+        self.start_from_epoch = start_from_epoch
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.epochs_run_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_run_ += 1
+        if self.epochs_run_ > self.start_from_epoch:
+            super().on_epoch_end(net, **kwargs)
 
 
 def store_init_params(instance, arguments):
@@ -78,6 +111,7 @@ class NeuralEstimatorMixin:
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "start_from_epoch": [Interval(Integral, 0, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -87,12 +121,13 @@ class NeuralEstimatorMixin:
     def _base_callbacks(self, *, early_stopping=False):
         """The divergence guard (first, so a diverged epoch stops before
         anything reads it), early stopping on the held-out part's loss
-        (keeping the best epoch's weights) and, for ``verbose > 1``, a
-        progress bar."""
+        from epoch ``start_from_epoch + 1`` on (keeping the best epoch's
+        weights) and, for ``verbose > 1``, a progress bar."""
         callbacks = [("divergence_guard", DivergenceGuard(type(self).__name__))]
         if early_stopping:
-            callbacks.append(("early_stopping", EarlyStopping(
+            callbacks.append(("early_stopping", WarmupEarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change, load_best=True,
+                start_from_epoch=self.start_from_epoch,
             )))
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))

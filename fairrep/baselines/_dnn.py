@@ -37,6 +37,9 @@ class DNNClassifier(BaseNeuralClassifier):
         ``n_iter_no_change`` epochs, restoring the best weights.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
+    start_from_epoch : int, default=0
+        Epochs before early stopping starts watching (as in
+        :class:`~fairrep.FairRep`).
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
@@ -95,6 +98,7 @@ class DNNClassifier(BaseNeuralClassifier):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        start_from_epoch=0,
         device="cpu",
         random_state=None,
         verbose=0,

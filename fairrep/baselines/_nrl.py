@@ -67,8 +67,12 @@ class NRL(FairRep):
         :class:`~fairrep.FairRep`).
     dropout, lr, weight_decay, batch_size, max_epochs
         As in :class:`~fairrep.FairRep` (the paper's training settings).
-    early_stopping, validation_fraction, n_iter_no_change
-        As in :class:`~fairrep.FairRep`.
+    early_stopping, validation_fraction, n_iter_no_change, start_from_epoch
+        As in :class:`~fairrep.FairRep`. The critic's pressure can hold the
+        held-out :math:`L_1` flat or rising for the first few hundred
+        iterations, so a warm-up (``start_from_epoch``) keeps early stopping
+        from keeping a model from before the task is learned
+        (benchmarks/README.md, "Which epoch early stopping keeps").
     device, random_state, verbose, callbacks, warm_start, num_threads
         As in :class:`~fairrep.FairRep`.
 
@@ -132,6 +136,7 @@ class NRL(FairRep):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        start_from_epoch=0,
         device="cpu",
         random_state=None,
         verbose=0,

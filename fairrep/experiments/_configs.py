@@ -248,6 +248,14 @@ def epoch_budget(train_sizes, max_epochs, max_iter, batch_size=32):
     return max(1, min(int(max_epochs), int(max_iter) // batches))
 
 
+def warmup_epochs(train_sizes, max_epochs, batch_size=32):
+    """Epochs of the paper's budget (:data:`PAPER_ITERATIONS`) on the largest
+    training fold, at most ``max_epochs``: NRL's warm-up before its early
+    stopping starts watching (``start_from_epoch``)."""
+    batches = int(np.ceil(max(train_sizes) / batch_size))
+    return min(int(max_epochs), int(np.ceil(PAPER_ITERATIONS / batches)))
+
+
 def iterations(train_sizes, max_epochs, batch_size=32):
     """Optimiser steps of one fit per fold: ``max_epochs * ceil(n_train / batch_size)``."""
     return [int(max_epochs) * int(np.ceil(n / batch_size)) for n in train_sizes]

@@ -57,7 +57,7 @@ ALPHA_METHODS = ("FairRepG", "FairRepF", "FairRep", "NRL")
 
 
 def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0,
-                 device="cpu", early_stopping=False):
+                 device="cpu", early_stopping=False, warmup_epochs=0):
     """The study's estimators, by the names the paper's tables use.
 
     Parameters
@@ -86,6 +86,14 @@ def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0
         :data:`~fairrep.experiments._configs.PATIENCE` epochs without a lower
         validation loss, keeping the best weights (``max_epochs`` is then the
         most). LFR has no early stopping.
+    warmup_epochs : int, default=0
+        With ``early_stopping``, the epochs NRL trains before its early
+        stopping starts watching (its ``start_from_epoch``):
+        :func:`~fairrep.experiments.run_study` passes the epochs of the
+        paper's 500 iterations. Under its critic NRL's held-out loss stays
+        flat or rises for its first few hundred steps, and early stopping
+        from the first epoch kept an under-trained model
+        (benchmarks/README.md, "Which epoch early stopping keeps").
 
     Returns
     -------
@@ -120,6 +128,8 @@ def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0
     neural = {"max_epochs": max_epochs, "random_state": random_state, "device": device}
     stopping = ({"early_stopping": True, "n_iter_no_change": _configs.PATIENCE}
                 if early_stopping else {})
+    # NRL's critic holds its held-out loss flat for its first few hundred steps
+    warmup = {"start_from_epoch": int(warmup_epochs)} if early_stopping else {}
 
     def own(name):
         return {**neural, **stopping, **_configs.config_params(name, config)}
@@ -132,7 +142,7 @@ def make_methods(names=None, *, config="fairrep", max_epochs=100, random_state=0
     factories = {
         "DNN": lambda: DNNClassifier(**neural, **stopping),
         "LFR": lambda: LFR(random_state=random_state, device=device),
-        "NRL": lambda: NRL(**own("NRL")),
+        "NRL": lambda: NRL(**own("NRL"), **warmup),
         "FairRepG": lambda: FairRep.fairrep_g(**own("FairRepG")),
         "FairRepF": lambda: FairRep.fairrep_f(**own("FairRepF")),
         "FairRep": lambda: FairRep(**own("FairRep")),
@@ -181,7 +191,7 @@ def fit_with_groups(model, X, y, sensitive, *, complete_groups=False):
 
 
 def resolve_methods(methods, data, configs, *, max_epochs, random_state, device, notes,
-                    early_stopping=False):
+                    early_stopping=False, warmup_epochs=0):
     """The labelled estimators of a study (see :func:`~fairrep.experiments.run_study`).
 
     A dict is used as given (its labels checked against ``configs``); names
@@ -224,7 +234,8 @@ def resolve_methods(methods, data, configs, *, max_epochs, random_state, device,
         for config in configs:
             built = make_methods(available, config=config, max_epochs=max_epochs,
                                  random_state=random_state, device=device,
-                                 early_stopping=early_stopping)
+                                 early_stopping=early_stopping,
+                                 warmup_epochs=warmup_epochs)
             for name, estimator in built.items():
                 chosen.setdefault(_configs.label(name, config), estimator)
     for name, estimator in chosen.items():

@@ -145,7 +145,9 @@ def run_study(
         The neural methods built from names that have early stopping (DNN,
         NRL, FairRepG, FairRepF, FairRep) hold out 10% of each fit's
         training items, stop after 3 epochs without a lower validation loss
-        and keep their best weights. False trains every epoch.
+        and keep their best weights; NRL's early stopping watches only
+        after the paper's 500 iterations (its critic's warm-up). False
+        trains every epoch.
     max_iter : int or None, default=2000
         At most this many iterations (batches of 32) per fit of a neural
         method built from names: ``max_epochs`` is capped at
@@ -250,15 +252,16 @@ def run_study(
     all_folds = session_folds(data.sessions)
     # Capped on every fold (not only those run), so that fold k trains alike for any
     # ``folds`` and a rerun with more folds reuses the finished ones.
-    epochs = _configs.epoch_budget([len(train) for train, _, _ in all_folds], max_epochs,
-                                   max_iter)
+    train_sizes = [len(train) for train, _, _ in all_folds]
+    epochs = _configs.epoch_budget(train_sizes, max_epochs, max_iter)
     if folds is not None:
         if int(folds) < 1:
             raise ValueError(f"folds must be >= 1; got {folds}.")
         all_folds = all_folds[: int(folds)]
+    warmup = _configs.warmup_epochs(train_sizes, epochs)
     methods = resolve_methods(methods, data, configs, max_epochs=epochs,
                               random_state=random_state, device=device, notes=notes,
-                              early_stopping=early_stopping)
+                              early_stopping=early_stopping, warmup_epochs=warmup)
     search = _configs.search_plan(methods, grid, warm_start=warm_start)
     plan = _plan(methods, data, stage2, notes)
 
@@ -292,10 +295,10 @@ def run_study(
     table_list = table_entries(tables, data, results, n_folds=len(all_folds),
                                n_neighbors=n_neighbors,
                                configs_note=len(in_use) > 1 or "fairrep" in in_use)
-    iterations = _configs.iterations([len(train) for train, _, _ in all_folds], epochs)
+    iterations = _configs.iterations(train_sizes, epochs)
     notes += _run_notes(data, results, all_folds, in_use, search, plan, iterations,
                         epochs, table4=tables["table4"][0] is not None, mixing=mixing,
-                        early_stopping=early_stopping)
+                        early_stopping=early_stopping, warmup=warmup)
     if counts["reused"]:
         notes.append(f"{counts['reused']} result(s) were reused from {store.folder}.")
     meta = {
@@ -352,7 +355,7 @@ def _plan(methods, data, stage2, notes):
 
 
 def _run_notes(data, results, all_folds, in_use, search, plan, iterations, epochs, *,
-               table4, mixing, early_stopping):
+               table4, mixing, early_stopping, warmup):
     """What the report says about how the numbers were made."""
     notes = [
         ("fairrep trains one multiclass model per method and scores it per class "
@@ -371,7 +374,8 @@ def _run_notes(data, results, all_folds, in_use, search, plan, iterations, epoch
                  "batch 32 for the neural methods built from names, i.e. "
                  + ", ".join(map(str, iterations)) + " iterations per fit on the folds' "
                  "training items (the paper: at most 500 iterations, section 3.1)"
-                 + ("; early stopping on 10% of each fit's items (patience 3 epochs)."
+                 + (f"; early stopping on 10% of each fit's items (patience 3 epochs; "
+                    f"NRL's from epoch {warmup + 1} on, after about the paper's 500 iterations)."
                     if early_stopping else "."))
     if any(search.get(n, {}).get("param") == "triplet_weight" for n in plan.multi):
         notes.append("FairPer's lambda was selected with the fold's FairRep frozen; that "

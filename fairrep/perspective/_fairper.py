@@ -155,6 +155,9 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         Share of the samples held out for early stopping.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
+    start_from_epoch : int, default=0
+        Epochs before early stopping starts watching (as in
+        :class:`~fairrep.FairRep`).
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the triplet draws
@@ -267,6 +270,7 @@ class FairPer(NeuralEstimatorMixin, PortableNetMixin, ClassifierMixin, Transform
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        start_from_epoch=0,
         device="cpu",
         random_state=None,
         verbose=0,

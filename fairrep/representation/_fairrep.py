@@ -178,6 +178,10 @@ class FairRep(BaseNeuralClassifier):
         Share of the training data held out for early stopping.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
+    start_from_epoch : int, default=0
+        Epochs of each fit before early stopping starts watching: they are
+        neither counted towards the patience nor candidates for the best
+        weights (a warm-up for adversarial parts, e.g. NRL's critic).
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         Where to train; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -316,6 +320,7 @@ class FairRep(BaseNeuralClassifier):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        start_from_epoch=0,
         device="cpu",
         random_state=None,
         verbose=0,

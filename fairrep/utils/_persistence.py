@@ -60,6 +60,7 @@ _TRUSTED = (
     "fairrep.perspective._net.FairPerNet",
     "fairrep.perspective._modules.PerspectiveModule",
     "fairrep.utils._guards.DivergenceGuard",
+    "fairrep._nn._estimator.WarmupEarlyStopping",
     "skorch.callbacks.training.EarlyStopping",
     "skorch.callbacks.scoring.PassthroughScoring",
     "skorch.callbacks.logging.ProgressBar",

@@ -559,3 +559,70 @@ def test_bad_num_threads():
     for value in (0, "many", 1.5):
         with pytest.raises(ValueError, match="'num_threads' parameter"):
             FairRep(**SMALL, num_threads=value).fit(X, y, sensitive_features=group)
+
+
+class _ScriptedNet:
+    """What EarlyStopping reads of a net: its history and its module's weights."""
+
+    def __init__(self):
+        from skorch.history import History
+
+        self.history = History()
+        self.module_ = torch.nn.Linear(1, 1, bias=False)
+        self.verbose = 0
+
+
+def _run_early_stopping(callback, losses):
+    """Feed ``losses`` as the epochs' valid_loss, with the epoch as the module's weight."""
+    net = _ScriptedNet()
+    callback.initialize()
+    callback.on_train_begin(net)
+    for epoch, loss in enumerate(losses, start=1):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch)
+        net.history.record("valid_loss", loss)
+        with torch.no_grad():
+            net.module_.weight.fill_(epoch)
+        try:
+            callback.on_epoch_end(net)
+        except KeyboardInterrupt:
+            break
+    callback.on_train_end(net)
+    return epoch, int(net.module_.weight.item())
+
+
+def test_warmup_early_stopping_watches_only_after_its_warm_up():
+    from fairrep._nn._estimator import WarmupEarlyStopping
+
+    # NRL's shape: lowest loss at epoch 1, stalling, then learning from epoch 6
+    losses = [1.0, 1.5, 1.6, 1.5, 1.6, 0.9, 0.8, 0.7, 0.75, 0.8, 0.9, 0.6]
+    plain = WarmupEarlyStopping(monitor="valid_loss", patience=3, load_best=True)
+    assert _run_early_stopping(plain, losses) == (4, 1)  # skorch's EarlyStopping's choice
+    warm = WarmupEarlyStopping(monitor="valid_loss", patience=3, load_best=True,
+                               start_from_epoch=5)
+    assert _run_early_stopping(warm, losses) == (11, 8)  # stops 3 after epoch 8's best
+    # a run that ends inside the warm-up keeps its last weights
+    assert _run_early_stopping(WarmupEarlyStopping(
+        monitor="valid_loss", patience=3, load_best=True, start_from_epoch=20), losses) == (12, 12)
+
+
+def test_start_from_epoch_delays_early_stopping_of_every_neural_estimator():
+    from fairrep import FairPer
+    from fairrep.baselines import NRL, DNNClassifier
+
+    X, y, group = _planted_bias(n_samples=200)
+    settings = {**SMALL, "max_epochs": 40, "early_stopping": True, "n_iter_no_change": 2,
+                "start_from_epoch": 12}
+    for model in (FairRep(**settings).fit(X, y, sensitive_features=group),
+                  NRL(**settings).fit(X, y, sensitive_features=group),
+                  DNNClassifier(**{k: v for k, v in settings.items()
+                                   if k != "embedding_dim"}).fit(X, y)):
+        stopping = dict(model.net_.callbacks_)["early_stopping"]
+        assert model.n_iter_ >= 14 and stopping.best_epoch_ > 12, model
+    fairper = FairPer(hidden_size=8, embedding_dim=4, max_epochs=40, early_stopping=True,
+                      n_iter_no_change=2, start_from_epoch=12, triplet_weight=0.0,
+                      random_state=0)
+    fairper.fit(X, y)
+    assert fairper.n_iter_ >= 14
+    with pytest.raises(ValueError, match="start_from_epoch"):
+        FairRep(**SMALL, start_from_epoch=-1).fit(X, y)
