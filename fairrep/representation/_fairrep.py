@@ -47,8 +47,10 @@ class FairRep(BaseNeuralClassifier):
     trained on the detached embedding; the encoder's term is computed through
     the adversary with its parameters held fixed. Both get their gradients
     from one backward pass per mini-batch and step together (simultaneous
-    updates, see Notes). ``adversary_loss`` chooses what the encoder
-    maximises in place of :math:`L_A`:
+    updates, as with a gradient-reversal layer, Ganin et al., 2016;
+    ``adversary_steps > 1`` adds adversary updates before the simultaneous
+    one). ``adversary_loss`` chooses what the encoder maximises in place of
+    :math:`L_A`:
 
     - ``"confusion"`` (default): the encoder minimises
       :math:`\mathrm{KL}(u \,\|\, p_{adv})`, the cross-entropy of the
@@ -92,10 +94,10 @@ class FairRep(BaseNeuralClassifier):
         What the encoder maximises against the adversary (see above):
         domain confusion, :math:`L_A` capped at chance level per sample, or
         :math:`L_A` itself (eq. 1 literally). The adversary always descends
-        :math:`L_A`; its update is simultaneous with the encoder's (Notes).
+        :math:`L_A`; its update is simultaneous with the encoder's (above).
     adversary_steps : int, default=1
         Updates of the adversary and of the critic per encoder update: one
-        simultaneous with the encoder's (see Notes) and ``adversary_steps
+        simultaneous with the encoder's (see above) and ``adversary_steps
         - 1`` extra ones before it, on the batch's fixed embedding. A
         critic that lags the encoder underestimates the distance; more
         steps keep it tight at the price of training time.
@@ -179,9 +181,7 @@ class FairRep(BaseNeuralClassifier):
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
     start_from_epoch : int, default=0
-        Epochs of each fit before early stopping starts watching: they are
-        neither counted towards the patience nor candidates for the best
-        weights (a warm-up for adversarial parts, e.g. NRL's critic).
+        Epochs of each fit that early stopping ignores (a warm-up, e.g. for NRL's critic).
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         Where to train; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -243,13 +243,6 @@ class FairRep(BaseNeuralClassifier):
 
     Notes
     -----
-    Each mini-batch runs one forward and one backward pass: the adversary's
-    loss :math:`L_A` is computed on the same (detached) embedding as the
-    encoder's terms, and the encoder, head, adversary and critic all step
-    after that single backward pass, *simultaneously*, as with a
-    gradient-reversal layer (Ganin et al., 2016). ``adversary_steps > 1``
-    adds the extra updates before the simultaneous one.
-
     ``fit(X, y)`` without ``sensitive_features`` trains a plain classifier.
     Samples whose sensitive value is missing (``None``/``NaN``) count in
     :math:`L_1` only, so the adversary can learn on S2 alone, as the paper
