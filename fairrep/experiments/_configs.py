@@ -244,7 +244,7 @@ def epoch_budget(train_sizes, max_epochs, max_iter, batch_size=32):
     """
     if max_iter is None:
         return int(max_epochs)
-    batches = int(np.ceil(max(train_sizes) / batch_size))
+    batches = _largest_fold_batches(train_sizes, batch_size)
     return max(1, min(int(max_epochs), int(max_iter) // batches))
 
 
@@ -252,8 +252,13 @@ def warmup_epochs(train_sizes, max_epochs, batch_size=32):
     """Epochs of the paper's budget (:data:`PAPER_ITERATIONS`) on the largest
     training fold, at most ``max_epochs``: NRL's warm-up before its early
     stopping starts watching (``start_from_epoch``)."""
-    batches = int(np.ceil(max(train_sizes) / batch_size))
+    batches = _largest_fold_batches(train_sizes, batch_size)
     return min(int(max_epochs), int(np.ceil(PAPER_ITERATIONS / batches)))
+
+
+def _largest_fold_batches(train_sizes, batch_size):
+    """Iterations of one epoch on the largest training fold."""
+    return int(np.ceil(max(train_sizes) / batch_size))
 
 
 def iterations(train_sizes, max_epochs, batch_size=32):

@@ -298,7 +298,8 @@ def run_study(
     iterations = _configs.iterations(train_sizes, epochs)
     notes += _run_notes(data, results, all_folds, in_use, search, plan, iterations,
                         epochs, table4=tables["table4"][0] is not None, mixing=mixing,
-                        early_stopping=early_stopping, warmup=warmup)
+                        early_stopping=early_stopping,
+                        warmup=warmup if _nrl_waits(methods, warmup) else 0)
     if counts["reused"]:
         notes.append(f"{counts['reused']} result(s) were reused from {store.folder}.")
     meta = {
@@ -354,6 +355,15 @@ def _plan(methods, data, stage2, notes):
     return plan
 
 
+def _nrl_waits(methods, warmup):
+    """Whether an NRL of the study waits out the study's warm-up before its early
+    stopping watches (read from the estimators: not so for a user's own NRL)."""
+    return warmup > 0 and any(
+        _configs.parse_label(str(name))[0] == "NRL" and getattr(model, "early_stopping", False)
+        and getattr(model, "start_from_epoch", 0) == warmup
+        for name, model in methods.items())
+
+
 def _run_notes(data, results, all_folds, in_use, search, plan, iterations, epochs, *,
                table4, mixing, early_stopping, warmup):
     """What the report says about how the numbers were made."""
@@ -374,8 +384,9 @@ def _run_notes(data, results, all_folds, in_use, search, plan, iterations, epoch
                  "batch 32 for the neural methods built from names, i.e. "
                  + ", ".join(map(str, iterations)) + " iterations per fit on the folds' "
                  "training items (the paper: at most 500 iterations, section 3.1)"
-                 + (f"; early stopping on 10% of each fit's items (patience 3 epochs; "
-                    f"NRL's from epoch {warmup + 1} on, after about the paper's 500 iterations)."
+                 + ("; early stopping on 10% of each fit's items (patience 3 epochs"
+                    + (f"; NRL's from epoch {warmup + 1} on, after about the paper's 500 "
+                       "iterations" if warmup else "") + ")."
                     if early_stopping else "."))
     if any(search.get(n, {}).get("param") == "triplet_weight" for n in plan.multi):
         notes.append("FairPer's lambda was selected with the fold's FairRep frozen; that "

@@ -453,6 +453,34 @@ def test_early_stopping_and_iteration_cap_bound_every_fit(bundle):
         run_study(bundle, methods=["DNN"], max_iter=0)
 
 
+def test_nrl_waits_out_the_papers_budget_before_early_stopping(bundle):
+    from fairrep.baselines import NRL
+    from fairrep.experiments import make_methods
+    from fairrep.experiments._configs import warmup_epochs
+
+    # the paper's 500 iterations: 3 epochs of an IEMOCAP-sized fold, 14 of 1,188 items
+    assert warmup_epochs([5830], 10) == 3 and warmup_epochs([1188, 900], 52) == 14
+    assert warmup_epochs([1188], 5) == 5  # never past the budget
+    built = make_methods(["DNN", "NRL", "FairRep"], early_stopping=True, warmup_epochs=7)
+    assert [m.start_from_epoch for m in built.values()] == [0, 7, 0]
+    assert make_methods(["NRL"], warmup_epochs=7)["NRL"].start_from_epoch == 0
+
+    def budget_note(study):
+        return next(n for n in study["notes"] if n.startswith("Training budget"))
+
+    options = {"configs": ("paper",), "folds": 1, "grid": False, "figures": False,
+               "stage2": False, "max_epochs": 2}
+    with_nrl = run_study(bundle, methods=["NRL"], **options)
+    # about 390 training items: 13 batches an epoch, 39 epochs of warm-up, capped at 2
+    assert "NRL's from epoch 3 on, after about the paper's 500 iterations" in \
+        budget_note(with_nrl)
+    assert "NRL's" not in budget_note(run_study(bundle, methods=["DNN"], **options))
+    # a user's own NRL keeps its own setting, and the report does not claim a warm-up
+    own = run_study(bundle, methods={"NRL": NRL(max_epochs=2, early_stopping=True)},
+                    **options)
+    assert "NRL's" not in budget_note(own)
+
+
 def test_no_fit_repeats_a_finished_one(bundle, monkeypatch):
     from fairrep.representation import FairRep
 
