@@ -7,7 +7,8 @@ function takes torch tensors and is differentiable with respect to the
 embeddings, so :math:`L_D` is back-propagated into the encoder.
 
 The Sinkhorn divergence, the default :math:`L_D`, has its own solver in
-:mod:`fairrep.representation._sinkhorn` (re-exported here).
+:mod:`fairrep.representation._sinkhorn`, and NRL's critic its estimate and
+penalty in :mod:`fairrep.representation._critic` (both re-exported here).
 
 With more than two groups, :func:`group_distance` averages the distance over
 every *pair* of groups present in the batch. For two groups this is exactly
@@ -21,6 +22,7 @@ import itertools
 import ot
 import torch
 
+from ._critic import critic_distance, critic_gradient_penalty
 from ._sinkhorn import (
     group_sinkhorn,
     sinkhorn_divergence,
@@ -115,104 +117,6 @@ def exact_wasserstein(x, y):
     a = x.new_full((x.shape[0],), 1.0 / x.shape[0])
     b = y.new_full((y.shape[0],), 1.0 / y.shape[0])
     return ot.emd2(a, b, cost)
-
-
-def critic_distance(critic_scores, codes, pairs):
-    """Wasserstein-1 estimate of a WGAN-style critic, per pair of groups.
-
-    For the pair ``(i, j)`` number ``p``, the critic's ``p``-th output
-    :math:`f_p` gives the Kantorovich-Rubinstein estimate
-    :math:`\\mathbb{E}_i f_p - \\mathbb{E}_j f_p`; it is a lower bound of the
-    Wasserstein-1 distance when :math:`f_p` is 1-Lipschitz (kept so by weight
-    clipping), and the critic is trained to make it tight.
-
-    Parameters
-    ----------
-    critic_scores : Tensor of shape (n_samples, n_pairs)
-    codes : Tensor of shape (n_samples,)
-        Group code of each row.
-    pairs : list of (int, int)
-        ``(group_i, group_j)`` codes, in the critic's output order.
-
-    Returns
-    -------
-    estimates : Tensor of shape (n_pairs,)
-    """
-    estimates = []
-    for p, (i, j) in enumerate(pairs):
-        in_i, in_j = codes == i, codes == j
-        estimates.append(
-            critic_scores[in_i, p].mean() - critic_scores[in_j, p].mean()
-        )
-    return torch.stack(estimates)
-
-
-def critic_gradient_penalty(critic, z, codes, pairs):
-    r"""WGAN-GP penalty of a critic on interpolates between two groups, per pair.
-
-    For the pair ``(i, j)`` number ``p``, points of group ``i`` and of group
-    ``j`` in the batch are paired at random (as many pairs as the larger
-    group has points, drawn with replacement), and
-    :math:`\hat z = t z_i + (1 - t) z_j` with :math:`t \sim U(0, 1)`. The
-    penalty is
-
-    .. math:: \mathbb{E}_{\hat z} \big(\lVert \nabla_{\hat z} f_p(\hat z)
-              \rVert_2 - 1\big)^2
-
-    averaged over the pairs (Gulrajani et al., 2017): a soft constraint that
-    the potential :math:`f_p` be 1-Lipschitz along the segments the
-    Kantorovich-Rubinstein dual cares about. Unlike weight clipping, it
-    leaves the critic free to reach the full Wasserstein-1 distance.
-
-    The embeddings are detached: the penalty trains the critic only.
-    Random draws use torch's global generator.
-
-    Parameters
-    ----------
-    critic : callable
-        Maps ``(n, n_features)`` to ``(n, n_pairs)`` scores.
-    z : Tensor of shape (n_samples, n_features)
-    codes : Tensor of shape (n_samples,)
-        Group code of each row, ``-1`` for missing.
-    pairs : list of (int, (int, int))
-        ``(output column, (group_i, group_j))`` for each pair present in the
-        batch.
-
-    Returns
-    -------
-    penalty : Tensor of shape ()
-        Differentiable with respect to the critic's parameters.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from fairrep.representation._distances import critic_gradient_penalty
-    >>> slope = lambda z: z @ torch.tensor([[2.0], [0.0]])  # gradient norm 2
-    >>> z = torch.randn(6, 2)
-    >>> codes = torch.tensor([0, 0, 0, 1, 1, 1])
-    >>> float(critic_gradient_penalty(slope, z, codes, [(0, (0, 1))]))
-    1.0
-    """
-    z = z.detach()
-    starts, ends, columns, sizes = [], [], [], []
-    for column, (i, j) in pairs:
-        members_i = torch.nonzero(codes == i).flatten()
-        members_j = torch.nonzero(codes == j).flatten()
-        n_draws = max(members_i.shape[0], members_j.shape[0])
-        starts.append(members_i[torch.randint(
-            members_i.shape[0], (n_draws,), device=z.device)])
-        ends.append(members_j[torch.randint(
-            members_j.shape[0], (n_draws,), device=z.device)])
-        columns.append(torch.full((n_draws,), column, device=z.device))
-        sizes.append(n_draws)
-    starts, ends, columns = torch.cat(starts), torch.cat(ends), torch.cat(columns)
-    t = torch.rand(starts.shape[0], 1, dtype=z.dtype, device=z.device)
-    interpolates = (t * z[starts] + (1.0 - t) * z[ends]).requires_grad_(True)
-    scores = critic(interpolates).gather(1, columns.unsqueeze(1)).sum()
-    (gradient,) = torch.autograd.grad(scores, interpolates, create_graph=True)
-    per_point = (gradient.norm(dim=1) - 1.0) ** 2
-    # each pair weighs the same, whatever its groups' sizes
-    return torch.stack([part.mean() for part in per_point.split(sizes)]).mean()
 
 
 def shuffled_groups(codes):

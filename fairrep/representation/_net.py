@@ -24,9 +24,8 @@ from skorch import NeuralNet
 from skorch.dataset import unpack_data
 
 from .._nn import CoreNet, store_init_params
+from ._critic import critic_estimates, critic_gradient_penalty, critic_layout
 from ._distances import (
-    critic_distance,
-    critic_gradient_penalty,
     group_distance,
     shuffled_groups,
     sinkhorn_terms,
@@ -268,6 +267,8 @@ class FairRepNet(CoreNet):
         if optimizer is None or self.adversary_steps <= 1:
             return
         fixed = embedding.detach()
+        critic = self.uses_distance and self.distance == "critic"
+        layout = self._critic_layout(group, fixed.dtype) if critic else None
         for _ in range(self.adversary_steps - 1):
             optimizer.zero_grad()
             loss = fixed.new_zeros(())
@@ -276,14 +277,14 @@ class FairRepNet(CoreNet):
                 loss = loss + F.cross_entropy(
                     self.adversary_(fixed), group, ignore_index=-1, reduction="sum"
                 ) / known.sum().clamp_min(1)
-            if self.uses_distance and self.distance == "critic":
-                critic_loss = self._critic_loss(fixed, group)
+            if critic:
+                critic_loss = self._critic_loss(fixed, group, layout)
                 if critic_loss is not None:
                     loss = loss + critic_loss
             if loss.requires_grad:
                 loss.backward()
                 optimizer.step()
-            if self.uses_distance and self.distance == "critic":
+            if critic:
                 self.critic_.clip_weights()
         # the step's own update comes from the main backward alone
         optimizer.zero_grad()
@@ -313,32 +314,21 @@ class FairRepNet(CoreNet):
             per_sample = per_sample.clamp(max=math.log(self.n_groups))
         return -(per_sample * weights).sum()
 
-    def _present_pairs(self, group):
-        """``(output column, (i, j))`` for the pairs of groups in the batch."""
+    def _critic_layout(self, group, dtype):
+        """The batch's pairs of groups, read once for every critic update (None if none)."""
         present = set(torch.unique(group[group >= 0]).tolist())
-        return [
-            (p, pair) for p, pair in enumerate(self.group_pairs)
-            if pair[0] in present and pair[1] in present
-        ]
+        pairs = [(p, pair) for p, pair in enumerate(self.group_pairs)
+                 if pair[0] in present and pair[1] in present]
+        return critic_layout(group, pairs, dtype=dtype) if pairs else None
 
-    def _critic_estimate(self, scores, group, pairs=None):
-        pairs = self._present_pairs(group) if pairs is None else pairs
-        if not pairs:
-            return None
-        columns = [p for p, _ in pairs]
-        return critic_distance(
-            scores[:, columns], group, [pair for _, pair in pairs]
-        ).mean()
-
-    def _critic_loss(self, fixed, group):
+    def _critic_loss(self, fixed, group, layout):
         """The critic's loss on a detached embedding: :math:`-\\hat W_1` (+ penalty)."""
-        pairs = self._present_pairs(group)
-        if not pairs:
+        if layout is None:
             return None
-        loss = -self._critic_estimate(self.critic_(fixed), group, pairs)
+        loss = -critic_estimates(self.critic_(fixed), layout).mean()
         if self.gradient_penalty > 0:
             loss = loss + self.gradient_penalty * critic_gradient_penalty(
-                self.critic_, fixed, group, pairs
+                self.critic_, fixed, group, layout.pairs, layout
             )
         return loss
 
@@ -388,11 +378,12 @@ class FairRepNet(CoreNet):
     def _critic_terms(self, embedding, group):
         """:meth:`_distance_terms` for ``distance="critic"``."""
         zero = embedding.new_zeros(())
-        critic_loss = self._critic_loss(embedding.detach(), group)
+        layout = self._critic_layout(group, embedding.dtype)
+        critic_loss = self._critic_loss(embedding.detach(), group, layout)
         if critic_loss is None:
             return zero, zero, None, False
         # the encoder descends the estimate of the critic held fixed
         params = {k: v.detach() for k, v in self.critic_.named_parameters()}
         scores = torch.func.functional_call(self.critic_, params, (embedding,))
-        estimate = self._critic_estimate(scores, group)
+        estimate = critic_estimates(scores, layout).mean()
         return estimate.detach(), estimate, critic_loss, True

@@ -168,7 +168,7 @@ def test_critic_estimate_zero_for_identical_and_grows_with_shift():
     critic = Critic(3, 16, 1, clip=0.1)
     with torch.no_grad():
         same = critic_distance(critic(torch.cat([x, x])), codes, [(0, 1)])[0]
-    assert float(same) == 0.0
+    assert abs(float(same)) < 1e-6  # zero up to float rounding
     estimates = []
     for shift in (0.5, 2.0):
         critic = Critic(3, 16, 1, clip=0.1)
