@@ -210,3 +210,20 @@ def test_standardised_embedding_cannot_shrink_or_collapse():
         torch.testing.assert_close(variance[live], torch.ones(int(live.sum())),
                                    atol=0.05, rtol=0)
         assert torch.all(variance[~live] == 0)
+
+
+def test_whitening_keeps_the_symmetric_whitenings_distances():
+    """The Cholesky whitening is a rotation of the symmetric one: same pairwise distances."""
+    torch.manual_seed(0)
+    z = torch.randn(32, 16, dtype=torch.float64) * torch.linspace(0.1, 10.0, 16)
+    centred = z - z.mean(0)
+    covariance = centred.T @ centred / 31
+    scale = covariance.diagonal().mean()
+    values, vectors = torch.linalg.eigh(covariance / scale + 0.1 * torch.eye(16,
+                                                                           dtype=z.dtype))
+    symmetric = (vectors * values.rsqrt()) @ vectors.T / scale.sqrt()
+    points = torch.randn(10, 16, dtype=torch.float64)
+    torch.testing.assert_close(torch.cdist(points @ whitening_matrix(z), points @ whitening_matrix(z)),
+                               torch.cdist(points @ symmetric, points @ symmetric))
+    with pytest.raises(ValueError, match="shrinkage must be > 0"):
+        whitening_matrix(z, shrinkage=0.0)
