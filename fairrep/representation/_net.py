@@ -354,16 +354,12 @@ class FairRepNet(CoreNet):
             null = shuffled_groups(group)
         if self.distance == "sinkhorn":
             options = {"reg": params.get("reg", 0.1), "n_iter": params.get("n_iter", 10)}
+            # with the floor taken off in the same solve; the floor carries
+            # gradient: the estimate's own bias grows with the spread, so a
+            # constant floor would reward shrinking
             value, present, gradient = sinkhorn_terms(
-                embedding, group, self.n_groups, **options
+                embedding, group, self.n_groups, null_codes=null, **options
             )
-            if null is not None:
-                null_value, _, null_gradient = sinkhorn_terms(
-                    embedding, null, self.n_groups, **options
-                )
-                # the floor carries gradient: the estimate's own bias grows
-                # with the spread, so a constant floor would reward shrinking
-                value, gradient = value - null_value, gradient - null_gradient
             # the envelope gradient, as the gradient of a linear surrogate
             surrogate = (embedding * gradient.to(embedding.device)).sum()
             return value.to(embedding), surrogate, None, present.to(embedding.device)

@@ -36,25 +36,32 @@ def squared_distances(x, y):
 
 
 @functools.lru_cache(maxsize=64)
-def _problem_tables(n_groups, device):
+def _problem_tables(n_groups, device, n_sets=1):
     """Index tables of the debiased problems between ``n_groups`` groups.
 
-    Returns ``(first, second, sources, targets, owners)``: the pairs
+    Returns ``(first, second, sources, targets, owners, sets)``: the pairs
     ``(first[p], second[p])`` in :func:`itertools.combinations` order; the
     source and target group of every transport problem (the pairs, then
-    each group onto itself for the debiasing terms); and ``owners``, of
-    shape (n_groups, n_pairs), 1 where a group belongs to a pair. NumPy
-    arrays when ``device`` is None, else tensors on ``device``.
+    each group onto itself for the debiasing terms); ``owners``, of shape
+    (n_groups, n_pairs), 1 where a group belongs to a pair; and ``sets``, of
+    shape (n_problems, n_sets), which labelling each problem belongs to.
+    With ``n_sets`` labellings of one batch, labelling ``s`` has the group
+    codes ``s * n_groups`` to ``(s + 1) * n_groups - 1`` and its own pairs.
+    NumPy arrays when ``device`` is None, else tensors on ``device``.
     """
     pairs = list(itertools.combinations(range(n_groups), 2))
-    first = np.array([i for i, _ in pairs], dtype=np.int64)
-    second = np.array([j for _, j in pairs], dtype=np.int64)
-    own = np.arange(n_groups)
-    owners = np.zeros((n_groups, len(pairs)))
-    owners[first, np.arange(len(pairs))] = 1.0
-    owners[second, np.arange(len(pairs))] = 1.0
+    offsets = n_groups * np.repeat(np.arange(n_sets), len(pairs))
+    first = np.tile([i for i, _ in pairs], n_sets).astype(np.int64) + offsets
+    second = np.tile([j for _, j in pairs], n_sets).astype(np.int64) + offsets
+    n_pairs, own = first.shape[0], np.arange(n_sets * n_groups)
+    owners = np.zeros((n_sets * n_groups, n_pairs))
+    owners[first, np.arange(n_pairs)] = 1.0
+    owners[second, np.arange(n_pairs)] = 1.0
+    sets = np.zeros((n_pairs + own.shape[0], n_sets))
+    sets[np.arange(n_pairs), np.repeat(np.arange(n_sets), len(pairs))] = 1.0
+    sets[n_pairs + own, own // n_groups] = 1.0
     tables = (first, second, np.concatenate([first, own]),
-              np.concatenate([second, own]), owners)
+              np.concatenate([second, own]), owners, sets)
     if device is None:
         return tables
     return tuple(torch.as_tensor(table, device=device) for table in tables)
@@ -81,8 +88,8 @@ def _sinkhorn_plans(xp, cost, a, b, eps, n_iter):
     cost : array of float64 of shape (n_points, n_points)
     a, b : array of float64 of shape (n_problems, n_points)
         Source and target weights; each row sums to one (or is all zero).
-    eps : float64 scalar (array of shape ())
-        Entropic regularisation, in the cost's units.
+    eps : float64 array of shape () or (n_problems, 1, 1)
+        Entropic regularisation, in the cost's units (per problem).
     n_iter : int
 
     Returns
@@ -105,15 +112,19 @@ def _sinkhorn_plans(xp, cost, a, b, eps, n_iter):
     return u * kernel * xp.swapaxes(v, -1, -2)
 
 
-def _sinkhorn_core(xp, points, members, tables, reg, n_iter, relative_reg):
+def _sinkhorn_core(xp, points, members, tables, reg, n_iter, relative_reg, signs=(1.0,)):
     """Value, presence and gradient of :func:`sinkhorn_terms` in namespace ``xp``.
 
     ``points`` keep their dtype (float32 from the network) for the two
     products with the points, the cost matrix and the gradient, as in the
     autograd formulation; the kernel, the iterations, the plans and the
-    value are float64. ``members`` is float64.
+    value are float64. ``members`` is float64, one row per group of each
+    labelling (``tables`` from ``_problem_tables(n_groups, device,
+    len(signs))``); the value and gradient are the labellings' divergences
+    weighted by ``signs``, each with its own regularisation, from one solve
+    on one cost matrix. ``present`` is the first labelling's.
     """
-    first, second, sources, targets, owners = tables
+    first, second, sources, targets, owners, sets = tables
     wide = np.float64 if xp is np else torch.float64
 
     def cast(array, dtype):
@@ -122,12 +133,16 @@ def _sinkhorn_core(xp, points, members, tables, reg, n_iter, relative_reg):
     counts = members.sum(1, keepdims=True)
     weights = members / xp.clip(counts, 1.0, None)
     present = counts[:, 0] / xp.clip(counts[:, 0], 1.0, None)  # 1.0 or 0.0
-    pair_weight = present[first] * present[second]
-    n_present = pair_weight.sum()
-    # each present pair counts 1 / n_present in the mean, its groups' self
-    # terms -1/2 of that
-    pair_weight = pair_weight / xp.clip(n_present, 1.0, None)
-    coefficients = xp.concatenate([pair_weight, -0.5 * (owners @ pair_weight)])
+    # each present pair of a labelling counts 1 / (its present pairs) in the
+    # labelling's mean, its groups' self terms -1/2 of that
+    pair_sets = sets[:first.shape[0]]
+    pair_present = present[first] * present[second]
+    n_present = pair_present @ pair_sets
+    pair_weight = pair_present / (pair_sets @ xp.clip(n_present, 1.0, None))
+    signs = (np.asarray(signs, dtype=np.float64) if xp is np
+             else torch.tensor(signs, dtype=torch.float64, device=members.device))
+    signed = pair_weight * (pair_sets @ signs)
+    coefficients = xp.concatenate([signed, -0.5 * (owners @ signed)])
 
     squares = (points * points).sum(1)
     cost = cast(xp.clip(
@@ -137,23 +152,24 @@ def _sinkhorn_core(xp, points, members, tables, reg, n_iter, relative_reg):
         # the mean cross-group cost sets the scale, so one reg fits any
         # embedding scale; a constant of the loss, not a way to shrink it
         cross = ((weights[first] @ cost) * weights[second]).sum(1)
-        eps = xp.clip(pair_weight @ cross, 1e-8, None) * reg
+        eps = sets @ (xp.clip((pair_weight * cross) @ pair_sets, 1e-8, None) * reg)
     else:
-        eps = reg
+        eps = sets @ (n_present * 0.0 + reg)
     source_weights, target_weights = weights[sources], weights[targets]
-    plans = _sinkhorn_plans(xp, cost, source_weights, target_weights, eps, n_iter)
+    plans = _sinkhorn_plans(xp, cost, source_weights, target_weights, eps[:, None, None],
+                            n_iter)
     combined = (coefficients @ plans.reshape(plans.shape[0], -1)).reshape(cost.shape)
     # the entropic objective <P, C> + eps KL(P | a b^T) of each problem: the
     # value whose gradient (the plans held fixed) the encoder descends
     product = source_weights[:, :, None] * target_weights[:, None, :]
     relative = xp.where(plans > 0, plans * xp.log(
         xp.where(plans > 0, plans, 1.0) / xp.where(product > 0, product, 1.0)), 0.0)
-    value = (combined * cost).sum() + eps * (coefficients @ relative.reshape(
-        relative.shape[0], -1).sum(1))
+    value = (combined * cost).sum() + (eps * coefficients) @ relative.reshape(
+        relative.shape[0], -1).sum(1)
     symmetric = combined + combined.T
     gradient = 2.0 * (cast(symmetric.sum(1, keepdims=True), points.dtype) * points
                       - cast(symmetric, points.dtype) @ points)
-    return value, n_present > 0, gradient
+    return value, n_present[0] > 0, gradient
 
 
 def _sinkhorn_blocks(points, labels, n_groups, reg, n_iter, relative_reg):
@@ -219,7 +235,8 @@ def _sinkhorn_blocks(points, labels, n_groups, reg, n_iter, relative_reg):
 
 
 @torch.no_grad()
-def sinkhorn_terms(z, codes, n_groups, *, reg=0.1, n_iter=10, relative_reg=True):
+def sinkhorn_terms(z, codes, n_groups, *, reg=0.1, n_iter=10, relative_reg=True,
+                   null_codes=None):
     r"""Debiased Sinkhorn divergence between groups, with its gradient.
 
     The mean over the pairs of groups present in the batch of
@@ -257,13 +274,20 @@ def sinkhorn_terms(z, codes, n_groups, *, reg=0.1, n_iter=10, relative_reg=True)
     n_iter : int, default=10
         Sinkhorn iterations.
     relative_reg : bool, default=True
+    null_codes : Tensor of int64 of shape (n_samples,), default=None
+        A second labelling of the same points (the scale-free
+        :math:`L_D`'s random split, :func:`shuffled_groups`): the value
+        and gradient are then the divergence between the groups of
+        ``codes`` less that between the groups of ``null_codes``, each with
+        its own relative regularisation, solved together on one cost matrix.
 
     Returns
     -------
     value : Tensor of float64 of shape ()
-        The divergence; 0 when fewer than two groups are present.
+        The divergence (less the null one); 0 when fewer than two groups
+        are present.
     present : Tensor of bool of shape ()
-        Whether at least two groups are present.
+        Whether at least two groups of ``codes`` are present.
     gradient : Tensor of shape (n_samples, n_features)
         Its gradient with respect to ``z``, in ``z``'s dtype.
 
@@ -280,25 +304,32 @@ def sinkhorn_terms(z, codes, n_groups, *, reg=0.1, n_iter=10, relative_reg=True)
     points = z.detach()
     if points.dtype not in (torch.float32, torch.float64):
         points = points.float()
+    labellings = [codes] if null_codes is None else [codes, null_codes]
+    signs = (1.0, -1.0)[:len(labellings)]
     if z.device.type == "cpu":
-        labels = codes.numpy()
-        if labels.shape[0] > _BLOCKS_FROM:
-            value, present, gradient = _sinkhorn_blocks(
-                points.numpy(), labels, n_groups, float(reg), int(n_iter), relative_reg
-            )
+        if codes.shape[0] > _BLOCKS_FROM:
+            parts = [_sinkhorn_blocks(points.numpy(), labels.numpy(), n_groups, float(reg),
+                                      int(n_iter), relative_reg) for labels in labellings]
+            value = sum(sign * part[0] for sign, part in zip(signs, parts))
+            gradient = sum(sign * part[2] for sign, part in zip(signs, parts))
+            present = parts[0][1]
         else:
-            members = (labels[None, :] == np.arange(n_groups)[:, None]).astype(np.float64)
+            groups = np.arange(n_groups)[:, None]
+            members = np.concatenate([labels.numpy()[None, :] == groups
+                                      for labels in labellings]).astype(np.float64)
             value, present, gradient = _sinkhorn_core(
-                np, points.numpy(), members, _problem_tables(n_groups, None),
-                float(reg), int(n_iter), relative_reg,
+                np, points.numpy(), members, _problem_tables(n_groups, None, len(signs)),
+                float(reg), int(n_iter), relative_reg, signs,
             )
         return (torch.tensor(float(value), dtype=torch.float64),
                 torch.tensor(bool(present)),
-                torch.from_numpy(gradient).to(z.dtype))
-    members = (codes[None, :] == torch.arange(n_groups, device=z.device)[:, None])
+                torch.as_tensor(gradient).to(z.dtype))
+    groups = torch.arange(n_groups, device=z.device)[:, None]
+    members = torch.cat([labels[None, :] == groups for labels in labellings])
     value, present, gradient = _sinkhorn_core(
-        torch, points, members.to(torch.float64), _problem_tables(n_groups, z.device),
-        float(reg), int(n_iter), relative_reg,
+        torch, points, members.to(torch.float64),
+        _problem_tables(n_groups, z.device, len(signs)),
+        float(reg), int(n_iter), relative_reg, signs,
     )
     return value, present, gradient.to(z.dtype)
 

@@ -19,8 +19,11 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from fairrep.representation import FairRep, group_distance
+from fairrep._nn import TensorBatchIterator, TensorDataset
 from fairrep._nn import as_float_tensor as _as_float_tensor
+from fairrep.representation import FairRep, group_distance
+from fairrep.representation._distances import shuffled_groups
+from fairrep.representation._modules import RepresentationModule
 from fairrep.representation._sinkhorn import (
     _BLOCKS_FROM,
     _problem_tables,
@@ -28,8 +31,6 @@ from fairrep.representation._sinkhorn import (
     _sinkhorn_core,
     sinkhorn_terms,
 )
-from fairrep.representation._modules import RepresentationModule
-from fairrep._nn import TensorBatchIterator, TensorDataset
 
 SMALL = {"hidden_layer_sizes": (16,), "embedding_dim": 8, "max_epochs": 3,
          "random_state": 0}
@@ -141,6 +142,22 @@ def test_sinkhorn_block_solver_equals_the_stacked_solver(n_samples, n_groups):
     one_group = _sinkhorn_blocks(points, np.where(labels > 0, -1, labels), n_groups,
                                  0.1, 10, True)
     assert one_group[0] == 0.0 and not one_group[1] and not one_group[2].any()
+
+
+@pytest.mark.parametrize("n_samples, n_groups", [(32, 2), (31, 3), (20, 4), (120, 2)])
+def test_sinkhorn_terms_less_a_null_labelling_in_one_solve(n_samples, n_groups):
+    """The scale-free L_D's two solves in one: the difference of the separate solves."""
+    torch.manual_seed(n_samples)
+    z = torch.randn(n_samples, 6, dtype=torch.float64) * 3
+    codes = torch.randint(-1, n_groups, (n_samples,))
+    null = shuffled_groups(codes)
+    value, present, gradient = sinkhorn_terms(z, codes, n_groups, null_codes=null)
+    groups, null_part = sinkhorn_terms(z, codes, n_groups), sinkhorn_terms(z, null, n_groups)
+    assert float(value) == pytest.approx(float(groups[0] - null_part[0]), rel=1e-10)
+    assert bool(present) == bool(groups[1])
+    torch.testing.assert_close(gradient, groups[2] - null_part[2])
+    # each labelling keeps its own regularisation: the separate solves' relative
+    # eps differ (the null split's cross-group cost is another)
 
 
 def test_sinkhorn_terms_converge_to_pot_at_the_relative_regularisation():
