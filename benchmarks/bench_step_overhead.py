@@ -1,13 +1,14 @@
 """What FairRep's fairness terms cost per training step, against the bare network.
 
 Times ``net.train_step`` of a fitted :class:`~fairrep.FairRep` (its defaults:
-the scale-free Sinkhorn :math:`L_D` and the confusion adversary) and of a
-:class:`~fairrep.baselines.DNNClassifier` with the same widths, on the same
-pre-drawn mini-batches, one torch thread and NumPy's BLAS held to one thread
-(as inside ``fit``). It prints milliseconds per step (best of ``--repeats``
-passes over ``--n-batches`` batches) and the ratio FairRep / DNN for each
-batch size: the per-step overhead of eq. (1)'s terms, without data loading or
-history bookkeeping.
+the scale-free Sinkhorn :math:`L_D` and the confusion adversary), of
+:class:`~fairrep.baselines.NRL` (its WGAN-GP critic, 5 updates per encoder
+step) and of a :class:`~fairrep.baselines.DNNClassifier` with the same
+widths, on the same pre-drawn mini-batches, one torch thread and NumPy's BLAS
+held to one thread (as inside ``fit``). It prints milliseconds per step (best
+of ``--repeats`` passes over ``--n-batches`` batches) and the ratios to the
+DNN for each batch size: the per-step overhead of eq. (1)'s terms and of
+NRL's critic, without data loading or history bookkeeping.
 
 Usage::
 
@@ -23,7 +24,7 @@ import torch
 
 from fairrep import FairRep
 from fairrep._nn import TensorBatchIterator, TensorDataset, training_threads
-from fairrep.baselines import DNNClassifier
+from fairrep.baselines import NRL, DNNClassifier
 
 
 def step_ms(net, batches, repeats):
@@ -53,10 +54,12 @@ def main():
     y = rng.randint(5, size=args.n_samples)
     s = np.where(rng.rand(args.n_samples) > 0.5, "m", "f")
     data = {"X": torch.from_numpy(X), "group": torch.as_tensor((s == "m").astype(np.int64))}
-    print("batch  DNN ms  FairRep ms  ratio")
+    print("batch  DNN ms  FairRep ms  ratio  NRL ms  ratio")
     for batch_size in args.batch_sizes:
         dnn = DNNClassifier(max_epochs=1, batch_size=batch_size, random_state=0).fit(X, y)
         fairrep = FairRep(max_epochs=1, batch_size=batch_size, random_state=0).fit(
+            X, y, sensitive_features=s)
+        nrl = NRL(max_epochs=1, batch_size=batch_size, random_state=0).fit(
             X, y, sensitive_features=s)
         torch.manual_seed(0)
         iterator = TensorBatchIterator(TensorDataset(data, torch.as_tensor(y)), batch_size,
@@ -64,7 +67,9 @@ def main():
         batches = list(iterator)[:args.n_batches]
         plain = step_ms(dnn.net_, batches, args.repeats)
         fair = step_ms(fairrep.net_, batches, args.repeats)
-        print(f"{batch_size:5d}  {plain:6.2f}  {fair:10.2f}  {fair / plain:5.2f}", flush=True)
+        critic = step_ms(nrl.net_, batches, args.repeats)
+        print(f"{batch_size:5d}  {plain:6.2f}  {fair:10.2f}  {fair / plain:5.2f}"
+              f"  {critic:6.2f}  {critic / plain:5.2f}", flush=True)
 
 
 if __name__ == "__main__":
