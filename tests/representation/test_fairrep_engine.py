@@ -104,15 +104,19 @@ def test_sinkhorn_terms_equal_the_previous_solver(n_groups, scale, seed):
     torch.testing.assert_close(z_new.grad, z_ref.grad, rtol=1e-4, atol=1e-6 * scale)
 
 
-def test_sinkhorn_numpy_and_torch_paths_agree():
+@pytest.mark.parametrize("signs", [(1.0,), (1.0, -1.0)])
+def test_sinkhorn_numpy_and_torch_paths_agree(signs):
+    # the torch namespace is the CUDA path; with two labellings, the null split's
     generator = torch.Generator().manual_seed(4)
     points = torch.randn(32, 8, generator=generator, dtype=torch.float64)
     codes = torch.randint(-1, 3, (32,), generator=generator)
-    members = (codes[None] == torch.arange(3)[:, None]).double()
-    in_torch = _sinkhorn_core(torch, points, members, _problem_tables(3, torch.device("cpu")),
-                              0.1, 10, True)
-    in_numpy = _sinkhorn_core(np, points.numpy(), members.numpy(), _problem_tables(3, None),
-                              0.1, 10, True)
+    labellings = [codes, shuffled_groups(codes)][:len(signs)]
+    members = torch.cat([labels[None] == torch.arange(3)[:, None]
+                         for labels in labellings]).double()
+    tables = _problem_tables(3, torch.device("cpu"), len(signs))
+    in_torch = _sinkhorn_core(torch, points, members, tables, 0.1, 10, True, signs)
+    in_numpy = _sinkhorn_core(np, points.numpy(), members.numpy(),
+                              _problem_tables(3, None, len(signs)), 0.1, 10, True, signs)
     assert float(in_torch[0]) == pytest.approx(float(in_numpy[0]), rel=1e-12)
     assert bool(in_torch[1]) and bool(in_numpy[1])
     np.testing.assert_allclose(in_torch[2].numpy(), in_numpy[2], rtol=1e-10, atol=1e-12)
