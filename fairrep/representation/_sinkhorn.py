@@ -42,11 +42,12 @@ def _problem_tables(n_groups, device, n_sets=1):
     Returns ``(first, second, sources, targets, owners, sets)``: the pairs
     ``(first[p], second[p])`` in :func:`itertools.combinations` order; the
     source and target group of every transport problem (the pairs, then
-    each group onto itself for the debiasing terms); ``owners``, of shape
-    (n_groups, n_pairs), 1 where a group belongs to a pair; and ``sets``, of
-    shape (n_problems, n_sets), which labelling each problem belongs to.
-    With ``n_sets`` labellings of one batch, labelling ``s`` has the group
-    codes ``s * n_groups`` to ``(s + 1) * n_groups - 1`` and its own pairs.
+    each group onto itself for the debiasing terms); ``owners``, 1 where a
+    group belongs to a pair; and ``sets``, of shape (n_problems, n_sets),
+    which labelling each problem belongs to. With ``n_sets`` labellings of
+    one batch, labelling ``s`` has the group codes ``s * n_groups`` to
+    ``(s + 1) * n_groups - 1`` and its own pairs, so ``owners`` has shape
+    (n_sets * n_groups, n_sets * n_pairs).
     NumPy arrays when ``device`` is None, else tensors on ``device``.
     """
     pairs = list(itertools.combinations(range(n_groups), 2))
