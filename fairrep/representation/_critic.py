@@ -170,10 +170,7 @@ def critic_gradient_penalty(critic, z, codes, pairs, layout=None):
             members_j.shape[0], (n_draws,), device=z.device)])
         columns.append(torch.full((n_draws,), column, device=z.device))
         sizes.append(n_draws)
-    if len(sizes) > 1:
-        starts, ends, columns = torch.cat(starts), torch.cat(ends), torch.cat(columns)
-    else:
-        (starts,), (ends,), (columns,) = starts, ends, columns
+    starts, ends, columns = torch.cat(starts), torch.cat(ends), torch.cat(columns)
     t = torch.rand(starts.shape[0], 1, dtype=z.dtype, device=z.device)
     interpolates = t * z[starts] + (1.0 - t) * z[ends]
     closed_form = getattr(critic, "input_gradients", None)
@@ -184,7 +181,5 @@ def critic_gradient_penalty(critic, z, codes, pairs, layout=None):
         scores = critic(interpolates).gather(1, columns.unsqueeze(1)).sum()
         (gradient,) = torch.autograd.grad(scores, interpolates, create_graph=True)
     per_point = (gradient.norm(dim=1) - 1.0) ** 2
-    if len(sizes) == 1:
-        return per_point.mean()
     # each pair weighs the same, whatever its groups' sizes
     return torch.stack([part.mean() for part in per_point.split(sizes)]).mean()

@@ -212,7 +212,10 @@ class FairRepNet(CoreNet):
         group = Xi.get("group") if isinstance(Xi, dict) else None
         if group is not None and (self.uses_adversary or self.uses_distance
                                   or self.uses_score):
-            self._inner_adversary_steps(embedding, group)
+            # the batch's pairs of groups, for every critic update of this step
+            layout = (self._critic_layout(group, embedding.dtype)
+                      if self.uses_distance and self.distance == "critic" else None)
+            self._inner_adversary_steps(embedding, group, layout)
             known = group >= 0
             n_known = known.sum()
             if self.uses_adversary:
@@ -230,7 +233,7 @@ class FairRepNet(CoreNet):
                 has_adversary = n_known > 0
             if self.uses_distance:
                 distance_loss, surrogate, critic_loss, has_distance = (
-                    self._distance_terms(embedding, group)
+                    self._distance_terms(embedding, group, layout)
                 )
                 objective = objective + self.alpha * surrogate
                 if critic_loss is not None:
@@ -261,14 +264,17 @@ class FairRepNet(CoreNet):
                 named += [(f"{name}{key}", value) for key, value in module.named_parameters()]
         return named
 
-    def _inner_adversary_steps(self, embedding, group):
-        """``adversary_steps - 1`` updates of the adversary and critic on a fixed embedding."""
+    def _inner_adversary_steps(self, embedding, group, layout):
+        """``adversary_steps - 1`` updates of the adversary and critic on a fixed embedding.
+
+        ``layout`` is the batch's :meth:`_critic_layout` (None without a
+        critic or without two groups in the batch).
+        """
         optimizer = getattr(self, "adversary_optimizer_", None)
         if optimizer is None or self.adversary_steps <= 1:
             return
         fixed = embedding.detach()
         critic = self.uses_distance and self.distance == "critic"
-        layout = self._critic_layout(group, fixed.dtype) if critic else None
         for _ in range(self.adversary_steps - 1):
             optimizer.zero_grad()
             loss = fixed.new_zeros(())
@@ -332,7 +338,7 @@ class FairRepNet(CoreNet):
             )
         return loss
 
-    def _distance_terms(self, embedding, group):
+    def _distance_terms(self, embedding, group, layout):
         """Return ``(L_D value, encoder's surrogate, critic's loss, present)``.
 
         The value is detached; the surrogate has the gradient the encoder
@@ -340,11 +346,12 @@ class FairRepNet(CoreNet):
         groups in it) the value and surrogate are zero and ``present`` is
         false; ``present`` may be a boolean tensor (Sinkhorn decides
         without a host synchronisation). The critic's loss is None unless
-        ``distance="critic"``.
+        ``distance="critic"``, whose terms read the batch's ``layout``
+        (:meth:`_critic_layout`).
         """
         zero = embedding.new_zeros(())
         if self.distance == "critic":
-            return self._critic_terms(embedding, group)
+            return self._critic_terms(embedding, group, layout)
         params = dict(self.distance_params or {})
         null = None
         if self.scale_free:
@@ -371,10 +378,9 @@ class FairRepNet(CoreNet):
                                            **params)
         return value.detach(), value, None, True
 
-    def _critic_terms(self, embedding, group):
+    def _critic_terms(self, embedding, group, layout):
         """:meth:`_distance_terms` for ``distance="critic"``."""
         zero = embedding.new_zeros(())
-        layout = self._critic_layout(group, embedding.dtype)
         critic_loss = self._critic_loss(embedding.detach(), group, layout)
         if critic_loss is None:
             return zero, zero, None, False

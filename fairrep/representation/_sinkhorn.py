@@ -155,7 +155,7 @@ def _sinkhorn_core(xp, points, members, tables, reg, n_iter, relative_reg, signs
         cross = ((weights[first] @ cost) * weights[second]).sum(1)
         eps = sets @ (xp.clip((pair_weight * cross) @ pair_sets, 1e-8, None) * reg)
     else:
-        eps = sets @ (n_present * 0.0 + reg)
+        eps = sets.sum(1) * reg  # each problem belongs to one labelling
     source_weights, target_weights = weights[sources], weights[targets]
     plans = _sinkhorn_plans(xp, cost, source_weights, target_weights, eps[:, None, None],
                             n_iter)
