@@ -348,8 +348,6 @@ class BaseNeuralClassifier(
             module__layer_sizes=layer_sizes,
             module__n_classes=n_classes,
             module__dropout=float(self.dropout),
-            # one fused kernel per step instead of a loop over parameter tensors
-            optimizer__fused=True,
             **extra,
             **{f"module__{key}": value for key, value in self._module_params().items()},
             **params,

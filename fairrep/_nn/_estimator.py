@@ -163,6 +163,8 @@ class NeuralEstimatorMixin:
         return {
             "criterion": torch.nn.CrossEntropyLoss,
             "optimizer": torch.optim.Adam,
+            # one fused kernel per step instead of a loop over parameter tensors
+            "optimizer__fused": True,
             "optimizer__weight_decay": float(self.weight_decay),
             "lr": float(self.lr),
             "max_epochs": int(self.max_epochs),
