@@ -11,7 +11,8 @@ study's wall time and peak resident memory (this process and, separately,
 the largest worker process).
 
 ``--slow`` is the full-length schedule (every fit ``--max-epochs`` epochs,
-no early stopping, no iteration cap, the grid walked without warm starts);
+no early stopping, no iteration cap, the grid walked without warm starts in 3
+inner folds);
 the default is the study's fast one. ``--save`` keeps the long result
 tables (pickle); ``--compare A B [C D]`` prints, per paper table (1-4), the
 mean and largest absolute difference of the fold-mean cells between the
@@ -111,10 +112,12 @@ def run(args):
     from fairrep.experiments import load_corpus, run_study
 
     corpus = load_corpus("synthetic", n_samples=args.n_samples, random_state=0)
-    schedule = ({"early_stopping": False, "max_iter": None, "warm_start": False}
+    schedule = ({"early_stopping": False, "max_iter": None, "warm_start": False,
+                 "inner_folds": 3}
                 if args.slow else
                 {"early_stopping": args.early_stopping,
-                 "max_iter": args.max_iter or None, "warm_start": args.warm_start})
+                 "max_iter": args.max_iter or None, "warm_start": args.warm_start,
+                 "inner_folds": args.inner_folds})
     started = time.perf_counter()
     study = run_study(corpus, folds=args.folds, grid=True, configs=args.configs,
                       max_epochs=args.max_epochs, random_state=args.seed,
@@ -153,8 +156,11 @@ def main():
                         default=True)
     parser.add_argument("--warm-start", action=argparse.BooleanOptionalAction,
                         default=False)
+    parser.add_argument("--inner-folds", type=int, default=2,
+                        help="inner folds of the grid search (default: %(default)s)")
     parser.add_argument("--slow", action="store_true",
-                        help="the full-length schedule (overrides the three above)")
+                        help="the full-length schedule with 3 inner folds (overrides the "
+                             "four above)")
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", default=None, help="pickle of the long result tables")

@@ -97,8 +97,8 @@ def _finish(study, out, started, say):
 
 
 #: Arguments passed on under their own names: to run_study ...
-_STUDY_OPTIONS = ("folds", "max_epochs", "early_stopping", "warm_start", "random_state",
-                  "grid", "configs", "n_jobs")
+_STUDY_OPTIONS = ("folds", "max_epochs", "early_stopping", "warm_start", "inner_folds",
+                  "random_state", "grid", "configs", "n_jobs")
 #: ... and to load_corpus.
 _LOAD_OPTIONS = ("data_home", "features", "features_file", "checkpoint", "model", "device",
                  "max_items", "n_samples", "random_state", "item_column", "group_column",
@@ -248,6 +248,9 @@ def _common_study_arguments(parser, *, folds, max_epochs, grid, threads, n_jobs=
                         default=False,
                         help="walk the alpha grid with warm starts in each inner fold "
                              "(default: off)")
+    parser.add_argument("--inner-folds", type=_positive("--inner-folds", 2), default=2,
+                        help="session-grouped inner folds of the alpha and lambda search "
+                             "(default: %(default)s)")
     parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
                         metavar="CONFIG",
                         help="configurations run side by side: 'paper' (eq. (1) as printed, "

@@ -138,11 +138,12 @@ def resolve_grid(grid):
     return "all", values
 
 
-def search_plan(labels, grid, *, warm_start=False):
-    """Which method searches what: ``{label: {"param", "rule", "values", "warm_start"}}``.
+def search_plan(labels, grid, *, warm_start=False, inner_folds=3):
+    """Which method searches what: ``{label: {"param", "rule", "values", "warm_start", "folds"}}``.
 
     ``warm_start``: an estimator with a ``warm_start`` parameter walks the
-    grid with warm starts (see :func:`~fairrep.experiments._search.grid_search`).
+    grid with warm starts; ``inner_folds``: the search's session-grouped
+    inner folds (see :func:`~fairrep.experiments._search.grid_search`).
     """
     mode, values = resolve_grid(grid)
     plan = {}
@@ -156,7 +157,7 @@ def search_plan(labels, grid, *, warm_start=False):
             continue
         param, rule = _SEARCH[config][name]
         plan[text] = {"param": param, "rule": rule, "values": list(values),
-                      "warm_start": bool(warm_start)}
+                      "warm_start": bool(warm_start), "folds": int(inner_folds)}
     return plan
 
 

@@ -44,6 +44,13 @@ RULES = {
 }
 
 
+def check_inner_folds(value, name="inner_folds"):
+    """``value`` as an int >= 2, or a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+        raise ValueError(f"{name} must be an integer >= 2; got {value!r}.")
+    return int(value)
+
+
 def _fair_refit(cv_results):
     """Index of the fairest candidate among those within F1_TOLERANCE of the best F1."""
     f1 = np.asarray(cv_results["mean_test_f1"], dtype=float)
@@ -97,7 +104,7 @@ def _perspective_f1(estimator, X, Y):
 
 
 def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, subset=None,
-                warm_start=False):
+                warm_start=False, n_splits=3):
     """Search ``param`` over ``values`` in session-grouped inner folds.
 
     Parameters
@@ -115,7 +122,7 @@ def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, su
         Routed to ``fit`` (and to the parity scorer) as ``sensitive_features``.
     sessions : array-like of shape (n_samples,)
         Groups of the inner :class:`~sklearn.model_selection.GroupKFold`
-        (3 folds, fewer when the training fold has fewer sessions).
+        (``n_splits`` folds, fewer when the training fold has fewer sessions).
     rule : {"s1_f1", "fair", "perspective_f1"}
         The selection rule (see the module docstring).
     subset : array-like of shape (n_samples,), default=None
@@ -125,6 +132,10 @@ def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, su
     warm_start : bool, default=False
         Walk ``values`` with warm starts in each inner fold when the
         estimator has a ``warm_start`` parameter (see the module docstring).
+    n_splits : int, default=3
+        Number of inner folds (at least 2). The paper does not state it; each
+        candidate is fitted ``n_splits`` times on ``1 - 1/n_splits`` of the
+        training fold.
 
     Returns
     -------
@@ -144,13 +155,14 @@ def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, su
 
     if rule not in RULES:
         raise ValueError(f"rule must be one of {sorted(RULES)}; got {rule!r}.")
+    check_inner_folds(n_splits, "n_splits")
     n_groups = len(pd.unique(sessions))
     if n_groups < 2:
         raise ValueError(
             "the grid search needs at least 2 sessions in the training fold for its "
             f"session-grouped inner folds; got {n_groups}."
         )
-    cv = GroupKFold(n_splits=min(3, n_groups))
+    cv = GroupKFold(n_splits=min(int(n_splits), n_groups))
     routed = {"groups": sessions, "sensitive_features": sensitive}
     f1_on = RULES[rule]
     warm = warm_start and "warm_start" in estimator.get_params() and len(values) > 1

@@ -50,6 +50,7 @@ from ._methods import (
 from ._protocol import run_stage2
 from ._results import Study, json_ready
 from ._runner import FoldOptions, StudyPlan, collect, run_folds
+from ._search import check_inner_folds
 from ._store import ResultStore
 from ._study_figures import FigureSettings, agreement_of, figure_entries
 from ._tables import degenerate_notes, paper_tables, table_entries, warning_notes
@@ -78,6 +79,7 @@ def run_study(
     early_stopping=True,
     max_iter=MAX_ITER,
     warm_start=False,
+    inner_folds=2,
     random_state=0,
     n_jobs=None,
     device="cpu",
@@ -161,6 +163,12 @@ def run_study(
         longer when compared); the selected weight is refitted from
         scratch. ``early_stopping=False, max_iter=None`` is the full-length
         schedule (see Notes).
+    inner_folds : int, default=2
+        Session-grouped inner folds of the grid search (at least 2; fewer
+        when a training fold has fewer sessions). The paper searches alpha
+        and lambda inside each training fold without stating how many folds;
+        2 fits each candidate twice on half the training fold; 3 fits it
+        three times on two thirds, twice the training.
     random_state : int, default=0
         Seed of every method built from names and of the t-SNE.
     n_jobs : int, default=None
@@ -232,8 +240,8 @@ def run_study(
     cap of 2000 iterations gives 10 epochs (1,830 iterations), and early
     stopping ends most fits sooner. With ``early_stopping=False,
     max_iter=None`` every fit runs ``max_epochs`` epochs (100: 18,300
-    iterations). The inner search's fits see about two thirds of the
-    training fold, so fewer.
+    iterations). The inner search's fits see ``1 - 1 / inner_folds`` of the
+    training fold (half by default), so fewer.
 
     References
     ----------
@@ -262,7 +270,8 @@ def run_study(
     methods = resolve_methods(methods, data, configs, max_epochs=epochs,
                               random_state=random_state, device=device, notes=notes,
                               early_stopping=early_stopping, warmup_epochs=warmup)
-    search = _configs.search_plan(methods, grid, warm_start=warm_start)
+    search = _configs.search_plan(methods, grid, warm_start=warm_start,
+                                  inner_folds=check_inner_folds(inner_folds))
     plan = _plan(methods, data, stage2, notes)
 
     test0 = all_folds[0][1]
@@ -321,6 +330,7 @@ def run_study(
         "early_stopping": bool(early_stopping),
         "max_iter": max_iter,
         "warm_start": bool(warm_start),
+        "inner_folds": int(inner_folds),
         "random_state": random_state,
         "device": str(device),
         "configs": list(in_use),

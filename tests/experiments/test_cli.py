@@ -43,6 +43,7 @@ def test_demo_writes_the_whole_study_and_prints_its_progress(tmp_path, capsys):
     grid = pd.read_csv(out / "tables" / "grid.csv")
     assert set(grid["method"]) == {"NRL", "FairRepF", "FairRep", "FairPer"}
     assert document["meta"]["configs"] == ["paper", "fairrep"]
+    assert document["meta"]["inner_folds"] == 2
     assert len(document["claims"]) == 13
     assert all(set(c["by_config"]) == {"paper", "fairrep"} for c in document["claims"])
     assert {f["key"] for f in document["figures"]} >= {"fig1_agreement_all", "fig5_6_embeddings"}
@@ -165,6 +166,7 @@ def test_reproduce_table_corpus(tmp_path):
         (["--corpus", "emodb", "--data-home", ".", "--features-file", "f.npy"],
          "goes with --features precomputed"),
         (["--corpus", "synthetic", "--folds", "0"], "--folds must be >= 1"),
+        (["--corpus", "synthetic", "--inner-folds", "1"], "--inner-folds must be >= 2"),
         (["--corpus", "synthetic", "--methods", "SVM"], "invalid choice"),
         (["--corpus", "synthetic", "--n-jobs", "0"], "--n-jobs must not be 0"),
     ],

@@ -376,6 +376,9 @@ def test_run_study_argument_errors(bundle):
         run_study(bundle, methods={"r": RidgeClassifier()}, folds=0)
     with pytest.raises(TypeError, match="corpus_bundle"):
         run_study({"X": np.zeros((2, 2))})
+    for bad in (1, 2.0, True):
+        with pytest.raises(ValueError, match="inner_folds must be an integer >= 2"):
+            run_study(bundle, methods={"r": RidgeClassifier()}, inner_folds=bad)
 
 
 # --------------------------------------------------------------------- corpora
@@ -510,6 +513,30 @@ def test_parallel_units_equal_serial_with_neural_methods(bundle):
         pd.testing.assert_frame_equal(
             serial["results"][name].sort_values(columns).reset_index(drop=True),
             parallel["results"][name].sort_values(columns).reset_index(drop=True))
+
+
+@pytest.mark.parametrize("inner_folds", [2, 3])
+def test_grid_search_fits_each_weight_once_per_inner_fold(bundle, monkeypatch, inner_folds):
+    from fairrep.representation import FairRep
+
+    fits = []
+    original = FairRep.fit
+
+    def counted(self, X, y, **kwargs):
+        fits.append((self.alpha, len(y)))
+        return original(self, X, y, **kwargs)
+
+    monkeypatch.setattr(FairRep, "fit", counted)
+    study = run_study(bundle, methods=["FairRep"], configs=("paper",), folds=1,
+                      grid=True, figures=False, max_epochs=1, stage2=False,
+                      inner_folds=inner_folds)
+    n_train = fits[-1][1]
+    inner = fits[:-1]
+    # each of the 2 weights once per inner fold, then the selected one on the whole fold
+    assert sorted(alpha for alpha, _ in inner) == sorted([0.01, 0.001] * inner_folds)
+    assert sum(n for _, n in inner) == 2 * (inner_folds - 1) * n_train
+    assert study["meta"]["inner_folds"] == inner_folds
+    assert len(study["results"]["grid"]) == 2
 
 
 def test_warm_grid_walk_scores_the_first_weight_as_a_cold_search(bundle):
