@@ -14,7 +14,7 @@ from typing import NamedTuple
 import torch
 
 __all__ = ["CriticLayout", "critic_distance", "critic_estimates",
-           "critic_gradient_penalty", "critic_layout"]
+           "critic_gradient_penalty", "critic_layout", "interpolation_draws"]
 
 
 class CriticLayout(NamedTuple):
@@ -108,6 +108,42 @@ def critic_distance(critic_scores, codes, pairs):
     return critic_estimates(critic_scores, layout)
 
 
+def interpolation_draws(z, layout):
+    """The points :func:`critic_gradient_penalty` evaluates the critic's gradient at.
+
+    For each pair of ``layout``, as many random segments between a point of
+    group ``i`` and one of group ``j`` as the larger group has points (both
+    ends drawn with replacement), and a uniform point on each. Draws from
+    torch's global generator, in this order: per pair the starts then the
+    ends, then every point's position.
+
+    Parameters
+    ----------
+    z : Tensor of shape (n_samples, n_features)
+    layout : CriticLayout
+
+    Returns
+    -------
+    points : Tensor of shape (n_points, n_features)
+    columns : Tensor of int64 of shape (n_points,)
+        The critic output (pair) each point belongs to.
+    sizes : list of int
+        Points per pair, in the layout's order.
+    """
+    starts, ends, columns, sizes = [], [], [], []
+    for (column, _), (members_i, members_j) in zip(layout.pairs, layout.members):
+        n_draws = max(members_i.shape[0], members_j.shape[0])
+        starts.append(members_i[torch.randint(
+            members_i.shape[0], (n_draws,), device=z.device)])
+        ends.append(members_j[torch.randint(
+            members_j.shape[0], (n_draws,), device=z.device)])
+        columns.append(torch.full((n_draws,), column, device=z.device))
+        sizes.append(n_draws)
+    starts, ends, columns = torch.cat(starts), torch.cat(ends), torch.cat(columns)
+    t = torch.rand(starts.shape[0], 1, dtype=z.dtype, device=z.device)
+    return t * z[starts] + (1.0 - t) * z[ends], columns, sizes
+
+
 def critic_gradient_penalty(critic, z, codes, pairs, layout=None):
     r"""WGAN-GP penalty of a critic on interpolates between two groups, per pair.
 
@@ -160,19 +196,7 @@ def critic_gradient_penalty(critic, z, codes, pairs, layout=None):
     1.0
     """
     layout = critic_layout(codes, pairs, dtype=z.dtype) if layout is None else layout
-    z = z.detach()
-    starts, ends, columns, sizes = [], [], [], []
-    for (column, _), (members_i, members_j) in zip(layout.pairs, layout.members):
-        n_draws = max(members_i.shape[0], members_j.shape[0])
-        starts.append(members_i[torch.randint(
-            members_i.shape[0], (n_draws,), device=z.device)])
-        ends.append(members_j[torch.randint(
-            members_j.shape[0], (n_draws,), device=z.device)])
-        columns.append(torch.full((n_draws,), column, device=z.device))
-        sizes.append(n_draws)
-    starts, ends, columns = torch.cat(starts), torch.cat(ends), torch.cat(columns)
-    t = torch.rand(starts.shape[0], 1, dtype=z.dtype, device=z.device)
-    interpolates = t * z[starts] + (1.0 - t) * z[ends]
+    interpolates, columns, sizes = interpolation_draws(z.detach(), layout)
     closed_form = getattr(critic, "input_gradients", None)
     if closed_form is not None:
         gradient = closed_form(interpolates, columns)

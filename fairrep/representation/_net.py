@@ -232,12 +232,10 @@ class FairRepNet(CoreNet):
                 reported = reported + weight * encoder_term.detach()
                 has_adversary = n_known > 0
             if self.uses_distance:
-                distance_loss, surrogate, critic_loss, has_distance = (
+                distance_loss, surrogate, has_distance = (
                     self._distance_terms(embedding, group, layout)
                 )
                 objective = objective + self.alpha * surrogate
-                if critic_loss is not None:
-                    objective = objective + critic_loss
                 reported = reported + self.alpha * distance_loss
             if self.uses_score:
                 score_loss, has_score = soft_parity_gap(
@@ -277,18 +275,17 @@ class FairRepNet(CoreNet):
         critic = self.uses_distance and self.distance == "critic"
         for _ in range(self.adversary_steps - 1):
             optimizer.zero_grad()
-            loss = fixed.new_zeros(())
+            stepped = False
             if self.uses_adversary:
                 known = group >= 0
-                loss = loss + F.cross_entropy(
+                loss = F.cross_entropy(
                     self.adversary_(fixed), group, ignore_index=-1, reduction="sum"
                 ) / known.sum().clamp_min(1)
-            if critic:
-                critic_loss = self._critic_loss(fixed, group, layout)
-                if critic_loss is not None:
-                    loss = loss + critic_loss
-            if loss.requires_grad:
                 loss.backward()
+                stepped = True
+            if critic:
+                stepped = self._critic_update(fixed, group, layout) or stepped
+            if stepped:
                 optimizer.step()
             if critic:
                 self.critic_.clip_weights()
@@ -327,27 +324,38 @@ class FairRepNet(CoreNet):
                  if pair[0] in present and pair[1] in present]
         return critic_layout(group, pairs, dtype=dtype) if pairs else None
 
-    def _critic_loss(self, fixed, group, layout):
-        """The critic's loss on a detached embedding: :math:`-\\hat W_1` (+ penalty)."""
+    def _critic_update(self, fixed, group, layout):
+        """Add the gradients of the critic's loss on a detached embedding; False if no pair.
+
+        The loss is :math:`-\\hat W_1` (the mean estimate over the batch's
+        pairs) plus ``gradient_penalty`` times WGAN-GP's penalty; a critic with
+        ``add_loss_gradients`` (:class:`~fairrep.representation._modules.Critic`)
+        gives them in closed form, any other is differentiated by autograd.
+        """
         if layout is None:
-            return None
+            return False
+        closed_form = getattr(self.critic_, "add_loss_gradients", None)
+        if closed_form is not None:
+            closed_form(fixed, layout, self.gradient_penalty)
+            return True
         loss = -critic_estimates(self.critic_(fixed), layout).mean()
         if self.gradient_penalty > 0:
             loss = loss + self.gradient_penalty * critic_gradient_penalty(
                 self.critic_, fixed, group, layout.pairs, layout
             )
-        return loss
+        loss.backward()
+        return True
 
     def _distance_terms(self, embedding, group, layout):
-        """Return ``(L_D value, encoder's surrogate, critic's loss, present)``.
+        """Return ``(L_D value, encoder's surrogate, present)``.
 
         The value is detached; the surrogate has the gradient the encoder
         descends. When the term does not apply to the batch (fewer than two
         groups in it) the value and surrogate are zero and ``present`` is
         false; ``present`` may be a boolean tensor (Sinkhorn decides
-        without a host synchronisation). The critic's loss is None unless
-        ``distance="critic"``, whose terms read the batch's ``layout``
-        (:meth:`_critic_layout`).
+        without a host synchronisation). With ``distance="critic"`` the terms
+        read the batch's ``layout`` (:meth:`_critic_layout`) and the critic's
+        own gradients for this step are added here (:meth:`_critic_update`).
         """
         zero = embedding.new_zeros(())
         if self.distance == "critic":
@@ -369,23 +377,24 @@ class FairRepNet(CoreNet):
             )
             # the envelope gradient, as the gradient of a linear surrogate
             surrogate = (embedding * gradient.to(embedding.device)).sum()
-            return value.to(embedding), surrogate, None, present.to(embedding.device)
+            return value.to(embedding), surrogate, present.to(embedding.device)
         value = group_distance(embedding, group, distance=self.distance, **params)
         if value is None:
-            return zero, zero, None, False
+            return zero, zero, False
         if null is not None:
             value = value - group_distance(embedding, null, distance=self.distance,
                                            **params)
-        return value.detach(), value, None, True
+        return value.detach(), value, True
 
     def _critic_terms(self, embedding, group, layout):
         """:meth:`_distance_terms` for ``distance="critic"``."""
         zero = embedding.new_zeros(())
-        critic_loss = self._critic_loss(embedding.detach(), group, layout)
-        if critic_loss is None:
-            return zero, zero, None, False
+        # the critic's own update of this step: its gradients, before the encoder's
+        # backward pass (which does not reach the critic's parameters)
+        if not self._critic_update(embedding.detach(), group, layout):
+            return zero, zero, False
         # the encoder descends the estimate of the critic held fixed
         params = {k: v.detach() for k, v in self.critic_.named_parameters()}
         scores = torch.func.functional_call(self.critic_, params, (embedding,))
         estimate = critic_estimates(scores, layout).mean()
-        return estimate.detach(), estimate, critic_loss, True
+        return estimate.detach(), estimate, True
