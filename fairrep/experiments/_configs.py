@@ -138,7 +138,7 @@ def resolve_grid(grid):
     return "all", values
 
 
-def search_plan(labels, grid, *, warm_start=False, inner_folds=3):
+def search_plan(labels, grid, *, warm_start, inner_folds):
     """Which method searches what: ``{label: {"param", "rule", "values", "warm_start", "folds"}}``.
 
     ``warm_start``: an estimator with a ``warm_start`` parameter walks the

@@ -109,7 +109,7 @@ def _cost(plan, options, stage, name):
     base = _COST.get(_configs.parse_label(name)[0], 1.0)
     search = options.search.get(name)
     if stage == "exp1" or name in plan.multi:
-        return base * (1 + search.get("folds", 3) * len(search["values"]) if search else 1)
+        return base * (1 + search["folds"] * len(search["values"]) if search else 1)
     return base * 2  # one fit per perspective
 
 

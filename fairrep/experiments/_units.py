@@ -55,7 +55,7 @@ def stage1_unit(name, estimator, data, train, test, fold, held_out, search):
         model, grid_rows = grid_search(
             model, search["param"], search["values"], X[train], truth[train],
             data.sensitive[train], data.sessions[train], rule=search["rule"], subset=subset,
-            warm_start=search.get("warm_start", False), n_splits=search.get("folds", 3),
+            warm_start=search["warm_start"], n_splits=search["folds"],
         )
     else:
         fit_with_groups(model, X[train], truth[train], data.sensitive[train],
@@ -136,7 +136,7 @@ def multi_perspective_unit(name, estimator, data, train, test, fold, held_out, s
         model, grid_rows = grid_search(
             model, search["param"], search["values"], data.X[train], Y,
             data.sensitive[train], data.sessions[train], rule=search["rule"],
-            n_splits=search.get("folds", 3),
+            n_splits=search["folds"],
         )
     else:
         model.fit(data.X[train], Y, sensitive_features=data.sensitive[train])

@@ -250,7 +250,7 @@ class Critic(nn.Module):
             Differentiable with respect to the critic's weights.
         """
         first, activation, last = self.layers
-        slope = torch.where(first(embedding) > 0, 1.0, activation.negative_slope)
+        slope = _leaky_slopes(first(embedding), activation.negative_slope)
         return (slope * last.weight[columns]) @ first.weight
 
     @torch.no_grad()
