@@ -195,10 +195,13 @@ def _sinkhorn_blocks(points, labels, n_groups, reg, n_iter, relative_reg):
     known = order[ends[0]:]  # the rows of known group, sorted by group
     sorted_points = points[known]
     squares = (sorted_points * sorted_points).sum(1)
-    cost = np.clip(
-        squares[:, None] + squares[None, :] - 2.0 * (sorted_points @ sorted_points.T),
-        0.0, None,
-    ).astype(np.float64)
+    # in place, rounded as _sinkhorn_core rounds it: a temporary of a large
+    # batch's n x n size costs more to allocate (fresh pages) than to fill
+    doubled = sorted_points @ sorted_points.T
+    doubled *= 2.0
+    cost = np.add.outer(squares, squares)
+    cost -= doubled
+    cost = np.maximum(cost, 0.0, out=cost).astype(np.float64)
     if relative_reg:
         cross = np.mean([cost[spans[i], spans[j]].mean() for i, j in pairs])
         eps = max(float(cross), 1e-8) * reg
@@ -213,7 +216,8 @@ def _sinkhorn_blocks(points, labels, n_groups, reg, n_iter, relative_reg):
     entropic = 0.0
     for (i, j), coefficient in coefficients.items():
         scaled = cost[spans[i], spans[j]] / eps
-        kernel = np.exp(scaled.min(axis=1, keepdims=True) - scaled)
+        shift = scaled.min(axis=1, keepdims=True)
+        kernel = np.exp(shift - scaled)
         a = np.full((kernel.shape[0], 1), 1.0 / kernel.shape[0])
         b = np.full((kernel.shape[1], 1), 1.0 / kernel.shape[1])
         v = np.ones_like(b)
@@ -222,16 +226,19 @@ def _sinkhorn_blocks(points, labels, n_groups, reg, n_iter, relative_reg):
             v = b / (kernel.T @ u + _TINY)
         plan = u * kernel * v.T
         combined[spans[i], spans[j]] += coefficient * plan
-        # the entropic part eps KL(P | a b^T) of the problem's objective
-        positive = plan > 0
-        entropic += coefficient * eps * float(
-            (plan[positive] * np.log(plan[positive] / (a @ b.T)[positive])).sum())
+        # the entropic part eps KL(P | a b^T) of the problem's objective, with
+        # log P = log u + shift - scaled + log v^T (every entry of a block is
+        # finite, and P = 0 only where the kernel underflows, where P * scaled
+        # is 0 as well): no logarithm of the whole plan
+        kl = (plan.sum(1) @ (np.log(u / a) + shift)[:, 0]
+              + plan.sum(0) @ np.log(v / b)[:, 0] - float((plan * scaled).sum()))
+        entropic += coefficient * eps * float(kl)
     value = float((combined * cost).sum()) + entropic
-    symmetric = combined + combined.T
-    gradient[known] = 2.0 * (
-        symmetric.sum(1, keepdims=True).astype(points.dtype) * sorted_points
-        - symmetric.astype(points.dtype) @ sorted_points
-    )
+    # S = P + P^T (P the combined plan) without forming it: S z = P z + P^T z
+    narrow = combined.astype(points.dtype)
+    spread = (combined.sum(1) + combined.sum(0)).astype(points.dtype)
+    gradient[known] = 2.0 * (spread[:, None] * sorted_points
+                             - (narrow @ sorted_points + narrow.T @ sorted_points))
     return value, True, gradient
 
 
