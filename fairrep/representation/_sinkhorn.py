@@ -215,25 +215,30 @@ def _sinkhorn_blocks(points, labels, n_groups, reg, n_iter, relative_reg):
     combined = np.zeros_like(cost)
     entropic = 0.0
     for (i, j), coefficient in coefficients.items():
+        # in place where it can be (see the cost matrix above)
         scaled = cost[spans[i], spans[j]] / eps
         shift = scaled.min(axis=1, keepdims=True)
-        kernel = np.exp(shift - scaled)
+        kernel = np.subtract(shift, scaled)
+        np.exp(kernel, out=kernel)
         a = np.full((kernel.shape[0], 1), 1.0 / kernel.shape[0])
         b = np.full((kernel.shape[1], 1), 1.0 / kernel.shape[1])
         v = np.ones_like(b)
         for _ in range(n_iter):
             u = a / (kernel @ v + _TINY)
             v = b / (kernel.T @ u + _TINY)
-        plan = u * kernel * v.T
-        combined[spans[i], spans[j]] += coefficient * plan
+        plan = kernel  # P = u K v^T, the kernel no longer needed
+        plan *= u
+        plan *= v.T
         # the entropic part eps KL(P | a b^T) of the problem's objective, with
         # log P = log u + shift - scaled + log v^T (every entry of a block is
         # finite, and P = 0 only where the kernel underflows, where P * scaled
         # is 0 as well): no logarithm of the whole plan
         kl = (plan.sum(1) @ (np.log(u / a) + shift)[:, 0]
-              + plan.sum(0) @ np.log(v / b)[:, 0] - float((plan * scaled).sum()))
+              + plan.sum(0) @ np.log(v / b)[:, 0] - np.vdot(plan, scaled))
         entropic += coefficient * eps * float(kl)
-    value = float((combined * cost).sum()) + entropic
+        plan *= coefficient
+        combined[spans[i], spans[j]] += plan
+    value = float(np.vdot(combined, cost)) + entropic
     # S = P + P^T (P the combined plan) without forming it: S z = P z + P^T z
     narrow = combined.astype(points.dtype)
     spread = (combined.sum(1) + combined.sum(0)).astype(points.dtype)
