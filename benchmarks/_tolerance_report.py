@@ -3,7 +3,7 @@
 import numpy as np
 
 FAIRREP = ("FairRep alpha", "FairRep adversary", "FairRep score",
-           "FairRep adversary -> HGB")
+           "FairRep score, width on validation", "FairRep adversary -> HGB")
 PEERS = ("ExpGrad LR", "ExpGrad HGB", "fairlearn Adversarial", "aif360 LFR",
          "OxonFair inferred", "OxonFair", "error-parity", "ThresholdOptimizer")
 

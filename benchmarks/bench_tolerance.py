@@ -209,6 +209,46 @@ def fairrep_path(name, estimator, param, values, split, tolerances, args):
     return rows
 
 
+WIDTHS = "FairRep score, width on validation"
+
+
+def width_on_validation(net, split, tolerances, args):
+    """The output-score path at each encoder width of ``--widths``; at each t the
+    most accurate on validation of the widths' points that met t there (else the
+    fairest), as a user would choose the width on the same validation data."""
+    per_width = []
+    for width in args.widths:
+        estimator = FairRep(**{**net, "hidden_layer_sizes": width}, alpha=0.0,
+                            adversary_weight=0.0)
+        # named as the "FairRep score" path: its fits are shared (Cached)
+        found = fairrep_path("FairRep score", estimator, "score_weight",
+                             args.score_weights, split, tolerances, args)
+        per_width.append((width, [{**r, "method": WIDTHS} for r in found]))
+    rows = []
+    for k, t in enumerate(tolerances):
+        candidates = [(width, found[k]) for width, found in per_width]
+        met = [c for c in candidates if c[1]["meets_on_validation"]]
+        width, chosen = (max(met, key=lambda c: c[1]["val_accuracy"]) if met
+                         else min(candidates, key=lambda c: c[1]["val_parity"]))
+        rows.append({**chosen, "fit_time_s": sum(c[1]["fit_time_s"] for c in candidates),
+                     "chosen": f"hidden={width}, {chosen['chosen']}"})
+    return rows
+
+
+def _widths(value):
+    """One encoder width spec of ``--widths``: "64", "128,64" or "none" (linear)."""
+    if value == "none":
+        return ()
+    try:
+        widths = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        widths = ()
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(
+            f"--widths takes 'none' or comma-separated positive integers; got {value!r}.")
+    return widths
+
+
 def fairrep_methods(split, tolerances, args):
     net = {"hidden_layer_sizes": tuple(args.hidden), "embedding_dim": args.embedding_dim,
            "max_epochs": args.epochs, "batch_size": args.batch_size,
@@ -227,8 +267,11 @@ def fairrep_methods(split, tolerances, args):
             "fairrep__adversary_weight", args.adversary_weights),
     }
     for name in args.fairrep_paths:
-        estimator, param, values = paths[name]
-        rows += fairrep_path(name, estimator, param, values, split, tolerances, args)
+        if name == WIDTHS:
+            rows += width_on_validation(net, split, tolerances, args)
+        else:
+            estimator, param, values = paths[name]
+            rows += fairrep_path(name, estimator, param, values, split, tolerances, args)
         print(f"  {name}: done", flush=True)
     return rows
 
@@ -367,7 +410,11 @@ def main(argv=None):
                         default=[0.01, 0.02, 0.05])
     parser.add_argument("--n-samples", type=int, default=None,
                         help="stratified subsample of each data set (development)")
-    parser.add_argument("--hidden", nargs="+", type=int, default=[64])
+    parser.add_argument("--hidden", nargs="*", type=int, default=[64],
+                        help="encoder widths; none for a linear encoder")
+    parser.add_argument("--widths", nargs="+", type=_widths, default=[(64,), ()],
+                        help=f"encoder widths {WIDTHS!r} chooses from ('none': "
+                             "a linear encoder)")
     parser.add_argument("--embedding-dim", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
