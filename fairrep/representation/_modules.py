@@ -249,9 +249,16 @@ class Critic(nn.Module):
         gradients : Tensor of shape (n_samples, n_features)
             Differentiable with respect to the critic's weights.
         """
+        return self._input_gradient_terms(embedding, columns)[2]
+
+    def _input_gradient_terms(self, embedding, columns):
+        r"""``(s, u, g)`` of :meth:`input_gradients`: the slopes :math:`s =
+        \sigma'(W_1 z + b_1)`, :math:`u = s \odot W_{2,p}` and the gradients
+        :math:`g = W_1^\top u`, row by row."""
         first, activation, last = self.layers
         slope = _leaky_slopes(first(embedding), activation.negative_slope)
-        return (slope * last.weight[columns]) @ first.weight
+        u = slope * last.weight[columns]
+        return slope, u, u @ first.weight
 
     @torch.no_grad()
     def add_loss_gradients(self, embedding, layout, penalty_weight):
@@ -298,10 +305,7 @@ class Critic(nn.Module):
         grad_b1 = d_hidden.sum(0)
         if penalty_weight > 0:
             points, point_columns, sizes = interpolation_draws(embedding, layout)
-            point_slope = _leaky_slopes(F.linear(points, weight_1, first.bias),
-                                        activation.negative_slope)
-            u = point_slope * weight_2[point_columns]
-            g = u @ weight_1
+            point_slope, u, g = self._input_gradient_terms(points, point_columns)
             norm = g.norm(dim=1, keepdim=True)
             # each pair's points weigh 1 / (P * its size): the mean of the pairs' means
             share = torch.cat([norm.new_full((size, 1), 1.0 / (n_pairs * size))
