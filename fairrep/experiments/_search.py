@@ -155,14 +155,14 @@ def grid_search(estimator, param, values, X, y, sensitive, sessions, *, rule, su
 
     if rule not in RULES:
         raise ValueError(f"rule must be one of {sorted(RULES)}; got {rule!r}.")
-    check_inner_folds(n_splits, "n_splits")
+    n_splits = check_inner_folds(n_splits, "n_splits")
     n_groups = len(pd.unique(sessions))
     if n_groups < 2:
         raise ValueError(
             "the grid search needs at least 2 sessions in the training fold for its "
             f"session-grouped inner folds; got {n_groups}."
         )
-    cv = GroupKFold(n_splits=min(int(n_splits), n_groups))
+    cv = GroupKFold(n_splits=min(n_splits, n_groups))
     routed = {"groups": sessions, "sensitive_features": sensitive}
     f1_on = RULES[rule]
     warm = warm_start and "warm_start" in estimator.get_params() and len(values) > 1
